@@ -1,0 +1,28 @@
+"""scrapy-policyguard: robots.txt (RFC 9309), AI-usage signals and platform terms for Scrapy crawls.
+
+Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with :func:`check`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .adapters.addon import Addon
+from .adapters.downloader import PolicyDenied, PolicyGuardDownloaderMiddleware
+from .adapters.settings import PolicyGuardConfigError
+from .core.decision import Decision, Evidence, Outcome
+from .core.engine import check
+from .core.purposes import Purpose
+
+__all__ = [
+    "Addon",
+    "Decision",
+    "Evidence",
+    "Outcome",
+    "PolicyDenied",
+    "PolicyGuardConfigError",
+    "PolicyGuardDownloaderMiddleware",
+    "Purpose",
+    "__version__",
+    "check",
+]

@@ -1,0 +1,28 @@
+"""The add-on: ``ADDONS = {"scrapy_policyguard.Addon": 0}`` is the one line a project needs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+
+from .downloader import PolicyGuardDownloaderMiddleware
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+__all__ = ["DOWNLOADER_PRIORITY", "Addon"]
+
+#: Where Scrapy's RobotsTxtMiddleware sits: after OffsiteMiddleware (50), before anything that
+#: touches the network or sets headers.
+DOWNLOADER_PRIORITY = 100
+
+
+class Addon:
+    """Wires every scrapy-policyguard component into a crawl and retires RobotsTxtMiddleware."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
+        settings.setdefault_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", PolicyGuardDownloaderMiddleware, DOWNLOADER_PRIORITY
+        )

@@ -1,0 +1,195 @@
+"""Every ``POLICYGUARD_*`` setting, read and checked once when the crawl starts.
+
+A bad value stops the crawl before the first request, with a message that names the setting and
+says how to fix it; a guard that silently ran with a default the user did not choose would make
+the audit trail wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
+from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.settings import BaseSettings
+
+__all__ = ["DEFAULTS", "GuardSettings", "PolicyGuardConfigError"]
+
+SCRAPY_TOKEN = "Scrapy"
+
+#: Defaults, also the table in the README. Kept here so the add-on, the middleware and the docs
+#: read one list.
+DEFAULTS: dict[str, Any] = {
+    "POLICYGUARD_ENABLED": True,
+    "POLICYGUARD_MODE": "enforce",
+    "POLICYGUARD_PURPOSE": "ai-train",
+    "POLICYGUARD_USER_AGENT": None,
+    "POLICYGUARD_UNKNOWN": "allow",
+    "POLICYGUARD_ROBOTS_TTL": 86400,
+    "POLICYGUARD_UNREACHABLE_RETRY": 300,
+    "POLICYGUARD_ROBOTS_MAX_BYTES": PARSE_LIMIT,
+    "POLICYGUARD_AUDIT_LOG": None,
+    "POLICYGUARD_AUDIT_ALL": False,
+}
+
+_MODES = ("enforce", "audit")
+_UNKNOWN = ("allow", "deny")
+
+
+class PolicyGuardConfigError(ValueError):
+    """A POLICYGUARD_* setting (or a spider's purpose) that cannot be used. Stops the crawl."""
+
+
+def _error(name: str, value: Any, problem: str, fix: str) -> PolicyGuardConfigError:
+    return PolicyGuardConfigError(f"{name}={value!r}: {problem}. Fix: {fix}")
+
+
+def _choice(settings: BaseSettings, name: str, choices: tuple[str, ...]) -> str:
+    value = settings.get(name, DEFAULTS[name])
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise _error(name, value, "not a known value", "use one of " + ", ".join(map(repr, choices)))
+    return text
+
+
+def _seconds(settings: BaseSettings, name: str, *, minimum: float = 0.0) -> float:
+    value = settings.get(name, DEFAULTS[name])
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number >= minimum:
+        raise _error(name, value, f"must be a number of seconds >= {minimum:g}", "set a number, e.g. 86400")
+    return number
+
+
+def _bool(settings: BaseSettings, name: str) -> bool:
+    value = settings.get(name, DEFAULTS[name])
+    try:
+        return settings.getbool(name, DEFAULTS[name])
+    except ValueError:
+        raise _error(name, value, "not a boolean", "use True or False") from None
+
+
+@dataclass(frozen=True)
+class UserAgentChoice:
+    """Our product token and the setting it came from (recorded in the audit trail)."""
+
+    token: str
+    setting: str
+    value: str
+
+    @property
+    def is_scrapy_default(self) -> bool:
+        return self.token.lower() == SCRAPY_TOKEN.lower()
+
+
+def _user_agent(settings: BaseSettings) -> UserAgentChoice:
+    for name in ("POLICYGUARD_USER_AGENT", "ROBOTSTXT_USER_AGENT"):
+        value = settings.get(name)
+        if value:
+            token = str(value).strip()
+            if not is_product_token(token):
+                raise _error(
+                    name,
+                    value,
+                    "not a robots.txt product token (letters, '_' and '-' only, RFC 9309 §2.2.1)",
+                    "set the bare token your crawler announces, e.g. 'ExampleBot'",
+                )
+            return UserAgentChoice(token, name, str(value))
+    header = str(settings.get("USER_AGENT") or "")
+    token = crawler_token(header)
+    if not token:
+        raise _error(
+            "USER_AGENT",
+            header,
+            "announces no product token",
+            "set POLICYGUARD_USER_AGENT to your crawler's token, e.g. 'ExampleBot'",
+        )
+    return UserAgentChoice(token, "USER_AGENT", header)
+
+
+def _purpose(settings: BaseSettings, spider: Spider | None) -> tuple[Purpose, str]:
+    name = "POLICYGUARD_PURPOSE"
+    attribute = getattr(spider, "policyguard_purpose", None) if spider is not None else None
+    priority = settings.getpriority(name) or 0
+    # Command line (-s) beats the spider attribute, which beats project settings.
+    if attribute is not None and priority < 40:
+        source, value = f"{type(spider).__name__}.policyguard_purpose", attribute
+    else:
+        source, value = name, settings.get(name, DEFAULTS[name])
+    try:
+        return parse_purpose(value), source
+    except UnknownPurposeError as exc:
+        raise PolicyGuardConfigError(f"{source}={value!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """The resolved configuration of one crawl."""
+
+    enabled: bool
+    mode: str
+    purpose: Purpose
+    purpose_source: str
+    user_agent: UserAgentChoice
+    unknown_allows: bool
+    robots_ttl: float
+    unreachable_retry: float
+    robots_max_bytes: int
+    audit_log: str | None
+    audit_all: bool
+
+    @property
+    def enforce(self) -> bool:
+        return self.mode == "enforce"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
+        enabled = _bool(settings, "POLICYGUARD_ENABLED")
+        purpose, purpose_source = _purpose(settings, spider)
+        max_bytes = settings.get("POLICYGUARD_ROBOTS_MAX_BYTES", PARSE_LIMIT)
+        try:
+            max_bytes = int(max_bytes)
+        except (TypeError, ValueError):
+            max_bytes = -1
+        if max_bytes < PARSE_LIMIT:
+            raise _error(
+                "POLICYGUARD_ROBOTS_MAX_BYTES",
+                settings.get("POLICYGUARD_ROBOTS_MAX_BYTES"),
+                f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
+                f"use an integer >= {PARSE_LIMIT}",
+            )
+        audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
+        return cls(
+            enabled=enabled,
+            mode=_choice(settings, "POLICYGUARD_MODE", _MODES),
+            purpose=purpose,
+            purpose_source=purpose_source,
+            user_agent=_user_agent(settings),
+            unknown_allows=_choice(settings, "POLICYGUARD_UNKNOWN", _UNKNOWN) == "allow",
+            robots_ttl=_seconds(settings, "POLICYGUARD_ROBOTS_TTL", minimum=1),
+            unreachable_retry=_seconds(settings, "POLICYGUARD_UNREACHABLE_RETRY", minimum=1),
+            robots_max_bytes=max_bytes,
+            audit_log=str(audit_log) if audit_log else None,
+            audit_all=_bool(settings, "POLICYGUARD_AUDIT_ALL"),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The settings that shape decisions, as recorded at the top of the audit trail."""
+        return {
+            "POLICYGUARD_MODE": self.mode,
+            "POLICYGUARD_PURPOSE": str(self.purpose),
+            "purpose_source": self.purpose_source,
+            "POLICYGUARD_USER_AGENT": self.user_agent.token,
+            "user_agent_source": self.user_agent.setting,
+            "POLICYGUARD_UNKNOWN": "allow" if self.unknown_allows else "deny",
+            "POLICYGUARD_ROBOTS_TTL": self.robots_ttl,
+            "POLICYGUARD_UNREACHABLE_RETRY": self.unreachable_retry,
+            "POLICYGUARD_ROBOTS_MAX_BYTES": self.robots_max_bytes,
+            "POLICYGUARD_AUDIT_ALL": self.audit_all,
+        }

@@ -1,0 +1,85 @@
+"""What trying to get a robots.txt gave, classified as RFC 9309 §2.3.1 says.
+
+The fetching itself is the adapter's job (or the caller's, for ``check()``); this module only
+turns an HTTP status or a network failure into one of three access states, so that the middleware
+and the offline tools classify alike:
+
+``parsed``       2xx: the body is parsed and obeyed.
+``unavailable``  4xx (except 429), or more redirects than we follow: the crawler MAY access any
+                 resource (§2.3.1.3).
+``unreachable``  5xx, 429, time-out, DNS or connection failure: the crawler MUST assume complete
+                 disallow (§2.3.1.4), and tries again later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .robots import PARSE_LIMIT, RobotsTxt
+
+__all__ = ["PARSED", "UNAVAILABLE", "UNREACHABLE", "RobotsAccess", "access_state"]
+
+PARSED = "parsed"
+UNAVAILABLE = "unavailable"
+UNREACHABLE = "unreachable"
+
+#: RFC 9309 §2.3.1.2: follow at least five consecutive redirects.
+MAX_REDIRECTS = 5
+
+
+def access_state(status: int | None) -> str:
+    """The access state for a final HTTP status (None for a network failure)."""
+    if status is None:
+        return UNREACHABLE
+    if 200 <= status < 300:
+        return PARSED
+    if status == 429 or status >= 500:
+        return UNREACHABLE
+    if 300 <= status < 500:
+        # 4xx, and a 3xx that is final (no usable Location, or too many hops).
+        return UNAVAILABLE
+    return UNREACHABLE  # 1xx and nonsense codes: we cannot tell what the site says
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsAccess:
+    """The outcome of getting one origin's robots.txt, with what a reviewer needs to check it."""
+
+    url: str
+    state: str
+    status: int | None
+    detail: str
+    robots: RobotsTxt | None = None
+    hops: tuple[str, ...] = ()
+    fetched_at: float = 0.0
+    sha256: str | None = None
+    stale: bool = False  # an earlier good copy kept because the refresh was unreachable
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def from_result(
+        cls,
+        url: str,
+        status: int | None,
+        body: bytes | str | None = None,
+        *,
+        detail: str | None = None,
+        hops: tuple[str, ...] = (),
+        fetched_at: float = 0.0,
+        limit: int = PARSE_LIMIT,
+    ) -> RobotsAccess:
+        state = access_state(status)
+        if detail is None:
+            detail = f"HTTP {status}" if status is not None else "network error"
+        robots = None
+        digest = None
+        if state == PARSED:
+            raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else (body or b"")
+            robots = RobotsTxt.parse(raw, limit=limit)
+            digest = hashlib.sha256(raw).hexdigest()
+            if robots.truncated:
+                detail += f"; {robots.size} bytes, only the first {limit} parsed"
+        return cls(url, state, status, detail, robots, hops, fetched_at, digest)
+

@@ -1,0 +1,186 @@
+"""Evidence, Decision, and the one rule that combines statements from different standards.
+
+No standard says how signals from different standards combine. We use the rule the IETF AIPREF
+vocabulary gives for statements "obtained using different methods or from different declaring
+parties": per purpose, any deny wins, else any allow, else unknown. Each reader applies its own
+standard's precedence before it emits evidence (TDMRep meta over header over file, RSL narrower
+scope first, robots.txt longest match), so here every statement simply counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .purposes import PURPOSES, Purpose
+
+__all__ = ["CRAWL", "USE", "Decision", "Evidence", "Outcome", "combine"]
+
+#: Evidence kinds. ``crawl`` says whether our crawler may fetch the URL at all (robots.txt for our
+#: own product token); ``use`` says what the content may be used for.
+CRAWL = "crawl"
+USE = "use"
+
+
+class Outcome(str, Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class Evidence:
+    """One statement a source made, where it was made, and what it means for each purpose.
+
+    ``effects`` maps purposes to allow or deny; a purpose it does not name is not spoken for.
+    Evidence with no effects is a note (an unavailable robots.txt, a condition to honour).
+    """
+
+    source: str
+    rule: str
+    location: str
+    detail: str
+    effects: Mapping[Purpose, Outcome] = field(default_factory=dict)
+    kind: str = USE
+    inferred: bool = False
+    conditions: tuple[str, ...] = ()
+    refs: Mapping[str, str] = field(default_factory=dict)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def effect(self, purpose: Purpose) -> Outcome | None:
+        return self.effects.get(purpose)
+
+    def summary(self) -> str:
+        """A compact reason, e.g. ``robots.txt: Disallow: /private (…/robots.txt line 4)``."""
+        return f"{self.source}: {self.rule} ({self.location})"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "source": self.source,
+            "rule": self.rule,
+            "location": self.location,
+            "detail": self.detail,
+            "kind": self.kind,
+            "effects": {str(p): str(o) for p, o in self.effects.items()},
+        }
+        if self.inferred:
+            data["inferred"] = True
+        if self.conditions:
+            data["conditions"] = list(self.conditions)
+        if self.refs:
+            data["refs"] = dict(self.refs)
+        return data
+
+
+def combine(evidence: Iterable[Evidence], purpose: Purpose) -> Outcome:
+    """Any deny wins, else any allow, else unknown."""
+    seen_allow = False
+    for item in evidence:
+        effect = item.effects.get(purpose)
+        if effect is Outcome.DENY:
+            return Outcome.DENY
+        if effect is Outcome.ALLOW:
+            seen_allow = True
+    return Outcome.ALLOW if seen_allow else Outcome.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What may be done with one URL for one declared purpose, and why.
+
+    ``allowed`` applies the configured default (``POLICYGUARD_UNKNOWN``) to an unknown outcome.
+    ``stage`` is ``request`` for what was known before fetching and ``response`` once the
+    response's own headers and markup were read too.
+    """
+
+    url: str
+    purpose: Purpose
+    outcome: Outcome
+    allowed: bool
+    evidence: tuple[Evidence, ...]
+    outcomes: Mapping[Purpose, Outcome]
+    unknown_allows: bool = True
+    stage: str = "request"
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def build(
+        cls,
+        url: str,
+        purpose: Purpose,
+        evidence: Iterable[Evidence],
+        *,
+        unknown_allows: bool = True,
+        stage: str = "request",
+    ) -> Decision:
+        items = tuple(evidence)
+        outcomes = {p: combine(items, p) for p in PURPOSES}
+        outcome = outcomes[purpose]
+        allowed = outcome is Outcome.ALLOW or (outcome is Outcome.UNKNOWN and unknown_allows)
+        return cls(url, purpose, outcome, allowed, items, outcomes, unknown_allows, stage)
+
+    def extend(self, evidence: Iterable[Evidence], *, stage: str | None = None) -> Decision:
+        """This decision with more evidence (a response's headers after the robots.txt check)."""
+        return Decision.build(
+            self.url,
+            self.purpose,
+            (*self.evidence, *evidence),
+            unknown_allows=self.unknown_allows,
+            stage=stage or self.stage,
+        )
+
+    def for_purpose(self, purpose: Purpose) -> Decision:
+        """The same evidence judged for another purpose."""
+        return Decision.build(
+            self.url, purpose, self.evidence, unknown_allows=self.unknown_allows, stage=self.stage
+        )
+
+    @property
+    def denials(self) -> tuple[Evidence, ...]:
+        """The evidence that denies the declared purpose."""
+        return tuple(e for e in self.evidence if e.effects.get(self.purpose) is Outcome.DENY)
+
+    @property
+    def crawl_denied(self) -> bool:
+        """True when our crawler may not fetch the URL at all, whatever the purpose."""
+        return any(e.kind == CRAWL and Outcome.DENY in e.effects.values() for e in self.evidence)
+
+    @property
+    def denied_by(self) -> tuple[str, ...]:
+        """The sources that deny, in order, without repeats."""
+        return tuple(dict.fromkeys(e.source for e in self.denials))
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for e in self.evidence for c in e.conditions))
+
+    @property
+    def reason(self) -> str:
+        """One line for logs and exceptions."""
+        if self.denials:
+            return "; ".join(e.summary() for e in self.denials)
+        if self.outcome is Outcome.UNKNOWN:
+            default = "allow" if self.unknown_allows else "deny"
+            return f"no statement for {self.purpose}; default for unknown is {default}"
+        allows = [e for e in self.evidence if e.effects.get(self.purpose) is Outcome.ALLOW]
+        return "; ".join(e.summary() for e in allows) or str(self.outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "purpose": str(self.purpose),
+            "outcome": str(self.outcome),
+            "allowed": self.allowed,
+            "stage": self.stage,
+            "outcomes": {str(p): str(o) for p, o in self.outcomes.items()},
+            "denied_by": list(self.denied_by),
+            "conditions": list(self.conditions),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }

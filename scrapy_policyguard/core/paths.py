@@ -1,0 +1,133 @@
+"""URL paths and RFC 9309 path patterns, shared by every signal that scopes by path.
+
+robots.txt rules, Content-Usage and DisallowAITraining lines, tdmrep.json locations and RSL
+``content@url`` all use the same pattern language (RFC 9309 §2.2.2-2.2.3), so they all compile
+through :class:`PathPattern`. Matching walks the pattern's literal pieces left to right with
+``str.find``; there is no regex and no backtracking, so the cost is bounded by
+``len(path) * pieces`` whatever the pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+__all__ = ["PathPattern", "normalize_path", "path_of"]
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HEX = "0123456789ABCDEFabcdef"
+# Characters that may pass through unchanged: printable ASCII except '%', '*', '$' (handled
+# specially) and space.
+_SAFE_RUN = re.compile(r"[!-#&-)+-~]*")
+
+
+def _encode_byte(b: int) -> str:
+    return f"%{b:02X}"
+
+
+def normalize_path(path: str) -> str:
+    """Bring a path (or pattern piece) to one canonical percent-encoded form.
+
+    RFC 9309 §2.2.2 compares octets after percent-encoding: non-ASCII characters are
+    UTF-8 encoded, escapes of unreserved characters are decoded (``/%7Efoo`` is ``/~foo``),
+    other escapes are kept but upper-cased (``%3f`` is ``%3F``, and never ``?``). Bytes that
+    were not valid UTF-8 arrive as surrogate escapes and are encoded as the original octet.
+    A literal ``$`` or ``*`` becomes ``%24`` / ``%2A`` so that it can never be confused with
+    pattern syntax.
+    """
+    if path.isascii() and _SAFE_RUN.fullmatch(path):
+        return path
+    out: list[str] = []
+    i = 0
+    n = len(path)
+    while i < n:
+        m = _SAFE_RUN.match(path, i)
+        if m and m.end() > i:
+            out.append(m.group())
+            i = m.end()
+            continue
+        ch = path[i]
+        if ch == "%":
+            if i + 2 < n and path[i + 1] in _HEX and path[i + 2] in _HEX:
+                octet = int(path[i + 1 : i + 3], 16)
+                out.append(chr(octet) if octet in _UNRESERVED else _encode_byte(octet))
+                i += 3
+                continue
+            out.append("%25")
+        elif ch in "$*" or ord(ch) <= 0x20 or ch == "\x7f":
+            out.append(_encode_byte(ord(ch)))
+        else:
+            out.extend(_encode_byte(b) for b in ch.encode("utf-8", "surrogateescape"))
+        i += 1
+    return "".join(out)
+
+
+def path_of(url: str) -> str:
+    """The part of a URL that robots.txt rules match: path, params and query, never the fragment.
+
+    An empty path is ``/``. The result is normalised with :func:`normalize_path`.
+    """
+    if url.startswith("//"):
+        parts = urlsplit("http:" + url)
+    elif url.startswith("/"):
+        parts = urlsplit("http://h" + url)
+    elif "://" not in url:
+        # "example.com/a" is a host and a path, as in Google's GetPathParamsQuery.
+        parts = urlsplit("http://" + url)
+    else:
+        parts = urlsplit(url)
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    if parts.query or url.rstrip("#").endswith("?"):
+        path = f"{path}?{parts.query}"
+    return normalize_path(path)
+
+
+class PathPattern:
+    """One RFC 9309 path pattern: ``*`` matches any run of octets, a final ``$`` anchors the end.
+
+    ``specificity`` is the octet length of the encoded pattern (wildcards included), which is
+    what "longest match" compares (RFC 9309 §2.2.2).
+    """
+
+    __slots__ = ("anchored", "first", "literal", "pieces", "source", "specificity")
+
+    def __init__(self, pattern: str) -> None:
+        self.source = pattern
+        anchored = pattern.endswith("$")
+        body = pattern[:-1] if anchored else pattern
+        raw_pieces = body.split("*")
+        pieces = [normalize_path(p) for p in raw_pieces]
+        self.specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + (1 if anchored else 0)
+        # A trailing '*' without '$' matches anything after, so it is the same as no anchor.
+        if len(pieces) > 1 and pieces[-1] == "":
+            anchored = False
+        self.anchored = anchored
+        self.first = pieces[0]
+        self.pieces = tuple(p for p in pieces[1:] if p)
+        self.literal = len(raw_pieces) == 1
+
+    def match(self, path: str) -> bool:
+        """True when ``path`` (already normalised) matches this pattern."""
+        if not path.startswith(self.first):
+            return False
+        if self.literal:
+            return not self.anchored or len(path) == len(self.first)
+        pos = len(self.first)
+        pieces = self.pieces
+        if not pieces:
+            # Only wildcards after the first piece: anything follows.
+            return True
+        last = len(pieces) - 1
+        for index, piece in enumerate(pieces):
+            if index == last and self.anchored:
+                return path.endswith(piece) and len(path) - len(piece) >= pos
+            found = path.find(piece, pos)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        return True
+
+    def __repr__(self) -> str:
+        return f"PathPattern({self.source!r})"

@@ -1,0 +1,127 @@
+"""The purposes a crawl can declare, and how each standard's vocabulary maps onto them.
+
+Three purposes cover what AI-data crawls do and what sites distinguish today:
+
+``ai-train``  training or fine-tuning AI models (Content Signals ``ai-train``, AIPREF ``train-ai``,
+              RSL ``ai-train``).
+``ai-input``  retrieval, grounding and other inference-time input to AI models (Content Signals
+              ``ai-input``, AIPREF vocab-08 ``ai-use``, RSL ``ai-input`` and ``ai-index``).
+``search``    building a search index that links back to the source (``search`` in all three).
+
+The tables below are the single place where a standard's term becomes a purpose. A mapping that
+is our reading rather than the standard's own words is listed in ``INFERRED`` and every piece of
+evidence produced through it says so.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = [
+    "AIPREF_LABELS",
+    "AIPREF_LEGACY_LABELS",
+    "CONTENT_SIGNAL_KEYS",
+    "INFERRED",
+    "PURPOSES",
+    "ROBOTS_DIRECTIVES",
+    "RSL_USAGE_TOKENS",
+    "TDM_RESERVATION",
+    "Purpose",
+    "UnknownPurposeError",
+    "parse_purpose",
+]
+
+
+class Purpose(str, Enum):
+    AI_TRAIN = "ai-train"
+    AI_INPUT = "ai-input"
+    SEARCH = "search"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
+_ALL = frozenset(PURPOSES)
+_AI = frozenset({Purpose.AI_TRAIN, Purpose.AI_INPUT})
+
+
+class UnknownPurposeError(ValueError):
+    """A purpose name that is not in the vocabulary."""
+
+
+def parse_purpose(value: str | Purpose) -> Purpose:
+    """The :class:`Purpose` named by ``value``; anything else is an error that lists the choices."""
+    if isinstance(value, Purpose):
+        return value
+    try:
+        return Purpose(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(p.value for p in PURPOSES)
+        raise UnknownPurposeError(f"unknown purpose {value!r}; use one of: {choices}") from None
+
+
+#: Cloudflare Content Signals (https://contentsignals.org, 2025-09-24): key -> purpose.
+CONTENT_SIGNAL_KEYS: dict[str, frozenset[Purpose]] = {
+    "ai-train": frozenset({Purpose.AI_TRAIN}),
+    "ai-input": frozenset({Purpose.AI_INPUT}),
+    "search": frozenset({Purpose.SEARCH}),
+}
+
+#: IETF AIPREF vocabulary (draft-ietf-aipref-vocab-07, 2026-08-19; ``ai-use`` from -08).
+AIPREF_LABELS: dict[str, frozenset[Purpose]] = {
+    "train-ai": frozenset({Purpose.AI_TRAIN}),
+    "ai-use": frozenset({Purpose.AI_INPUT}),
+    "search": frozenset({Purpose.SEARCH}),
+}
+
+#: Labels of earlier AIPREF revisions still deployed; -07 says to ignore them, so they count only
+#: when POLICYGUARD_CONTENT_USAGE_LEGACY is on (and are then marked inferred).
+AIPREF_LEGACY_LABELS: dict[str, frozenset[Purpose]] = {
+    "all": _ALL,
+    "bots": _ALL,
+    "tdm": _ALL,
+    "ai": frozenset({Purpose.AI_TRAIN}),
+    "genai": frozenset({Purpose.AI_TRAIN}),
+    "train-genai": frozenset({Purpose.AI_TRAIN}),
+    "inference": frozenset({Purpose.AI_INPUT}),
+    "ai-output": frozenset({Purpose.AI_INPUT}),
+}
+
+#: RSL 1.0 usage tokens (https://rslstandard.org/rsl). ``train-ai`` is the pre-1.0 spelling.
+RSL_USAGE_TOKENS: dict[str, frozenset[Purpose]] = {
+    "all": _ALL,
+    "ai-all": _AI,
+    "ai-train": frozenset({Purpose.AI_TRAIN}),
+    "train-ai": frozenset({Purpose.AI_TRAIN}),
+    "ai-input": frozenset({Purpose.AI_INPUT}),
+    "ai-index": frozenset({Purpose.AI_INPUT}),
+    "search": frozenset({Purpose.SEARCH}),
+}
+
+#: TDMRep (W3C CG report 2024-05-10): a reservation covers text and data mining, which takes in
+#: training and AI input; search indexing is left to robots.txt.
+TDM_RESERVATION: frozenset[Purpose] = _AI
+
+#: X-Robots-Tag / meta robots directives with a usage meaning -> purposes they deny.
+ROBOTS_DIRECTIVES: dict[str, frozenset[Purpose]] = {
+    "noai": _AI,  # DeviantArt 2022: not for AI datasets nor as input to AI models
+    "noimageai": _AI,  # the same, for images
+    "noml": _AI,  # Mojeek 2023: searchable, not for machine learning
+    "noarchive": frozenset({Purpose.AI_TRAIN}),  # Bing 2023 and Amazonbot: not for model training
+    "nosnippet": frozenset({Purpose.AI_INPUT}),  # Google: no direct input to AI Overviews
+    "noindex": frozenset({Purpose.SEARCH}),
+    "none": frozenset({Purpose.SEARCH}),
+}
+
+#: (standard, term, purpose) readings that are ours, not the standard's words.
+INFERRED: frozenset[tuple[str, str, Purpose]] = frozenset(
+    {
+        ("rsl", "ai-index", Purpose.AI_INPUT),
+        ("x-robots-tag", "noai", Purpose.AI_INPUT),
+        ("x-robots-tag", "noimageai", Purpose.AI_INPUT),
+        ("x-robots-tag", "noarchive", Purpose.AI_TRAIN),
+        ("x-robots-tag", "nosnippet", Purpose.AI_INPUT),
+        ("tdmrep", "tdm-reservation", Purpose.AI_INPUT),
+    }
+)
