@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from ..core.decision import CRAWL, Decision, Evidence, Outcome
 from ..core.purposes import PURPOSES, Purpose, UnknownPurposeError, parse_purpose
@@ -22,6 +25,7 @@ from .runtime import GuardRuntime
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 __all__ = ["DECISION_META", "PURPOSE_META", "PolicyDenied", "PolicyGuardDownloaderMiddleware"]
 
@@ -31,7 +35,6 @@ logger = logging.getLogger("scrapy_policyguard")
 DECISION_META = "policyguard"
 #: request.meta key that declares the purpose of one request.
 PURPOSE_META = "policyguard_purpose"
-_SCRAPY_ROBOTS = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
 
 
 class PolicyDenied(IgnoreRequest):
@@ -78,12 +81,8 @@ class PolicyGuardDownloaderMiddleware:
     def _scrapy_robots_enabled(crawler: Crawler) -> bool:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             return False
-        components = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        for key, priority in components.items():
-            path = key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}"
-            if path == _SCRAPY_ROBOTS and priority is not None:
-                return True
-        return False
+        enabled = build_component_list(crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
+        return any(load_object(component) is RobotsTxtMiddleware for component in enabled)
 
     def _purpose(self, request: Request) -> Purpose | str:
         """The request's declared purpose, or the error message for a bad one."""
@@ -117,16 +116,39 @@ class PolicyGuardDownloaderMiddleware:
             raise PolicyDenied(decision)
         decision = await runtime.decide_request(request, purpose)
         request.meta[DECISION_META] = decision
-        blocks = decision.crawl_denied or not decision.allowed
-        if not blocks:
+        if decision.allowed and not decision.crawl_denied:
             runtime.record(request, decision, "allowed")
             logger.debug("Allowed (%s): %s", decision.purpose, request, extra={"spider": spider})
             return
         if not runtime.settings.enforce:
             runtime.record(request, decision, "would-block", mode="audit")
-            logger.debug("Would block (audit mode): %s: %s", request, decision.reason, extra={"spider": spider})
+            logger.debug(
+                "Would block (audit mode): %s: %s", request, decision.reason, extra={"spider": spider}
+            )
+            return
+        if not decision.crawl_denied and not runtime.settings.block_before_fetch:
+            # POLICYGUARD_BLOCK_BEFORE_FETCH = False: fetched for link discovery, content denied.
+            runtime.record(request, decision, "marked")
+            logger.debug(
+                "Fetching, content denied: %s: %s", request, decision.reason, extra={"spider": spider}
+            )
             return
         runtime.record(request, decision, "blocked")
         logger.debug("Blocked: %s: %s", request, decision.reason, extra={"spider": spider})
         raise PolicyDenied(decision)
 
+    async def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        decision = request.meta.get(DECISION_META)
+        if request.meta.get(FETCH_META) or not isinstance(decision, Decision) or decision.stage != "request":
+            return response
+        updated = await self.runtime.decide_response(request, response, decision)
+        request.meta[DECISION_META] = updated
+        newly_denied = not updated.allowed and decision.allowed
+        self.runtime.record_response(request, updated, newly_denied)
+        if newly_denied:
+            logger.debug(
+                "Content denied by the response: %s: %s", response, updated.reason, extra={"spider": spider}
+            )
+        return response

@@ -1,18 +1,23 @@
-"""Getting robots.txt through the Scrapy engine: once per origin, whatever the concurrency.
+"""Fetching site documents (robots.txt, tdmrep.json, RSL licences) through the Scrapy engine.
 
-Scrapy 2.19's RobotsTxtMiddleware lets requests through while an origin's robots.txt is still
-downloading (every waiter after the first awaits one shared Deferred and gets None). Here every
-waiter gets its own Deferred, fired with the one result (:class:`SingleFlight`), so a new origin
-with many requests in flight is still decided on its robots.txt.
+Every fetch goes through the enabled downloader middlewares, so DOWNLOAD_DELAY, per-slot
+concurrency, USER_AGENT, retries and proxies apply as to any page. Redirects are followed here,
+not by RedirectMiddleware, so that each hop is recorded, hosts outside ``allowed_domains`` are
+reached, and more than five hops end the chain (RFC 9309 §2.3.1.2). Bodies are read up to a limit
+and then the download is stopped (Scrapy's ``bytes_received`` signal), so a huge or endless
+response costs no more than the limit.
+
+:class:`SingleFlight` is the fix for Scrapy 2.19's RobotsTxtMiddleware, which lets requests through
+while an origin's robots.txt is downloading (every waiter after the first awaits one shared
+Deferred and gets None): here each waiter gets a Deferred of its own, fired with the one result.
 """
 
 from __future__ import annotations
 
 import email.utils
-import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urljoin
 
@@ -23,20 +28,27 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from ..core.access import MAX_REDIRECTS, UNREACHABLE, RobotsAccess
+from ..core.access import MAX_REDIRECTS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["CachedRobots", "MemoryRobotsCache", "RobotsCache", "RobotsFetcher", "SingleFlight"]
-
-logger = logging.getLogger("scrapy_policyguard")
+__all__ = [
+    "FETCH_META",
+    "CachedDocument",
+    "DocumentCache",
+    "DocumentFetcher",
+    "FetchResult",
+    "MemoryDocumentCache",
+    "SingleFlight",
+]
 
 T = TypeVar("T")
 
-#: Request.meta key marking the plugin's own document fetches (robots.txt, tdmrep.json, licences).
+#: Request.meta key marking the plugin's own document fetches; its value names the document kind.
 FETCH_META = "policyguard_fetch"
+_BYTES_META = "_policyguard_bytes"
 
 
 class SingleFlight(Generic[T]):
@@ -66,39 +78,54 @@ class SingleFlight(Generic[T]):
 
 
 @dataclass(frozen=True)
-class CachedRobots:
-    """One origin's robots.txt result and how long it may be used."""
+class CachedDocument:
+    """A document result and how long it may be used."""
 
-    access: RobotsAccess
+    value: Any
     expires_at: float
-    failures: int = 0  # consecutive unreachable results, for the back-off
-    last_good: RobotsAccess | None = None  # the latest parsed or unavailable copy
+    failures: int = 0  # consecutive failed refreshes, for the back-off
+    last_good: Any = None  # the latest usable value, kept through failed refreshes
 
 
-class RobotsCache(Protocol):
-    """Where robots.txt results live between requests.
+class DocumentCache(Protocol):
+    """Where fetched documents live between requests, keyed by ``kind:url``.
 
     In memory per process today; a shared backend (e.g. Redis for scrapy-redis workers) only has
     to implement these two methods.
     """
 
-    def get(self, origin: str) -> CachedRobots | None: ...
+    def get(self, key: str) -> CachedDocument | None: ...
 
-    def put(self, origin: str, entry: CachedRobots) -> None: ...
+    def put(self, key: str, entry: CachedDocument) -> None: ...
 
 
-class MemoryRobotsCache:
+class MemoryDocumentCache:
     def __init__(self) -> None:
-        self._entries: dict[str, CachedRobots] = {}
+        self._entries: dict[str, CachedDocument] = {}
 
-    def get(self, origin: str) -> CachedRobots | None:
-        return self._entries.get(origin)
+    def get(self, key: str) -> CachedDocument | None:
+        return self._entries.get(key)
 
-    def put(self, origin: str, entry: CachedRobots) -> None:
-        self._entries[origin] = entry
+    def put(self, key: str, entry: CachedDocument) -> None:
+        self._entries[key] = entry
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch gave: the final status (None for a network failure) and body."""
+
+    url: str
+    status: int | None
+    body: bytes
+    detail: str
+    hops: tuple[str, ...]
+    fetched_at: float
+    retry_after: float | None = None
+    truncated: bool = False
+    content_type: str = ""
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -117,94 +144,35 @@ def retry_after_seconds(value: bytes | None, now: float) -> float | None:
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - now)
 
 
-class RobotsFetcher:
-    """Downloads one origin's robots.txt through the engine, following redirects itself.
+class DocumentFetcher:
+    """Downloads one document through the engine, following redirects itself."""
 
-    The request goes through every enabled downloader middleware, so DOWNLOAD_DELAY, the per-slot
-    concurrency, USER_AGENT, retries and proxies apply as to any page. Redirects are followed here
-    (not by RedirectMiddleware) so that each hop is recorded, other hosts are reached even outside
-    ``allowed_domains``, and more than five hops mean "unavailable" (RFC 9309 §2.3.1.2).
-    """
-
-    def __init__(
-        self,
-        crawler: Crawler,
-        *,
-        max_bytes: int,
-        ttl: float,
-        unreachable_retry: float,
-        cache: RobotsCache | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, crawler: Crawler, *, clock: Callable[[], float] = time.time) -> None:
         self.crawler = crawler
-        self.max_bytes = max_bytes
-        self.ttl = ttl
-        self.unreachable_retry = unreachable_retry
-        self.cache: RobotsCache = cache if cache is not None else MemoryRobotsCache()
         self.clock = clock
-        self._flight: SingleFlight[CachedRobots] = SingleFlight()
-        maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        # Never let DOWNLOAD_MAXSIZE stop us below what RFC 9309 §2.5 says must be parsed.
-        self._maxsize = 0 if maxsize == 0 else max(maxsize, 2 * max_bytes)
+        self._limits: dict[str, int] = {}
+        self._maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
-    def fresh(self, origin: str) -> CachedRobots | None:
-        """The cached result for ``origin`` if it is still within its time to live."""
-        entry = self.cache.get(origin)
-        if entry is not None and entry.expires_at > self.clock():
-            return entry
-        return None
-
-    async def get(self, origin: str, trigger: Request | None = None) -> tuple[CachedRobots, bool]:
-        """The usable result for ``origin``, fetching it when needed; True when newly fetched."""
-        entry = self.fresh(origin)
-        if entry is not None:
-            return entry, False
-        joined = self._flight.busy(origin)
-        entry = await self._flight.run(origin, lambda: self._refresh(origin, trigger))
-        return entry, not joined
-
-    async def _refresh(self, origin: str, trigger: Request | None) -> CachedRobots:
-        previous = self.cache.get(origin)
-        access, retry_after = await self._fetch(origin, trigger)
-        now = self.clock()
-        last_good = previous.last_good if previous else None
-        if access.state != UNREACHABLE:
-            entry = CachedRobots(access, now + self.ttl, 0, access)
-        else:
-            failures = (previous.failures if previous else 0) + 1
-            backoff = min(self.unreachable_retry * 2 ** (failures - 1), self.ttl)
-            if retry_after is not None:
-                backoff = min(max(backoff, retry_after), self.ttl)
-            if last_good is not None:
-                # RFC 9309 §2.4: a cached copy may be used past its age while robots.txt is
-                # unreachable; the evidence says it is stale and why.
-                stale = replace(
-                    last_good, detail=f"{last_good.detail}; refresh failed: {access.detail}", stale=True
-                )
-                entry = CachedRobots(stale, now + backoff, failures, last_good)
-            else:
-                entry = CachedRobots(access, now + backoff, failures, None)
-        self.cache.put(origin, entry)
-        return entry
-
-    def _request(self, url: str, trigger: Request | None) -> Request:
+    def _request(self, url: str, kind: str, limit: int, trigger: Request | None) -> Request:
         meta: dict[str, Any] = {
-            FETCH_META: "robots.txt",
+            FETCH_META: kind,
             "dont_obey_robotstxt": True,
             "dont_redirect": True,
             "handle_httpstatus_all": True,
             "allow_offsite": True,
         }
         if self._maxsize:
-            meta["download_maxsize"] = self._maxsize
+            # Never let DOWNLOAD_MAXSIZE cut a document below what must be read (RFC 9309 §2.5).
+            meta["download_maxsize"] = max(self._maxsize, 2 * limit)
         if trigger is not None and trigger.meta.get("proxy"):
             meta["proxy"] = trigger.meta["proxy"]
+        self._limits[kind] = limit
         return Request(url, meta=meta, callback=NO_CALLBACK, dont_filter=True)
 
     async def _download(self, request: Request) -> Response:
@@ -215,33 +183,27 @@ class RobotsFetcher:
             return await download_async(request)
         return await maybe_deferred_to_future(engine.download(request))  # Scrapy < 2.14
 
-    async def _fetch(self, origin: str, trigger: Request | None) -> tuple[RobotsAccess, float | None]:
-        url = origin + "/robots.txt"
+    async def fetch(self, url: str, kind: str, *, limit: int, trigger: Request | None = None) -> FetchResult:
         current = url
         hops: list[str] = []
+        started = self.clock()
         while True:
-            request = self._request(current, trigger)
-            started = self.clock()
+            request = self._request(current, kind, limit, trigger)
             try:
                 response = await self._download(request)
             except Exception as exc:
-                return (
-                    RobotsAccess.from_result(
-                        url, None, detail=describe_failure(exc), hops=tuple(hops), fetched_at=started
-                    ),
-                    None,
-                )
+                return FetchResult(url, None, b"", describe_failure(exc), tuple(hops), started)
             status = response.status
             location = response.headers.get(b"Location") if 300 <= status < 400 else None
             if location:
                 target = urljoin(current, location.decode("latin-1").strip())
                 if len(hops) == MAX_REDIRECTS:
                     detail = f"more than {MAX_REDIRECTS} redirects (RFC 9309 §2.3.1.2)"
-                    return RobotsAccess.from_result(url, status, detail=detail, hops=tuple(hops)), None
+                    return FetchResult(url, status, b"", detail, tuple(hops), started)
                 hops.append(f"{status} {current} -> {target}")
                 if not target.startswith(("http://", "https://")):
                     detail = f"redirect to a non-HTTP location {target}"
-                    return RobotsAccess.from_result(url, status, detail=detail, hops=tuple(hops)), None
+                    return FetchResult(url, status, b"", detail, tuple(hops), started)
                 current = target
                 continue
             retry_after = (
@@ -249,27 +211,18 @@ class RobotsFetcher:
                 if status in (429, 503)
                 else None
             )
-            detail = f"HTTP {status}"
-            if "download_stopped" in response.flags:
-                detail += f"; download stopped after {self.max_bytes} bytes"
-            return (
-                RobotsAccess.from_result(
-                    url,
-                    status,
-                    response.body,
-                    detail=detail,
-                    hops=tuple(hops),
-                    fetched_at=started,
-                    limit=self.max_bytes,
-                ),
-                retry_after,
+            truncated = "download_stopped" in response.flags
+            detail = f"HTTP {status}" + (f"; download stopped after {limit} bytes" if truncated else "")
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            return FetchResult(
+                url, status, response.body, detail, tuple(hops), started, retry_after, truncated, content_type
             )
 
     def _bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:
-        if request.meta.get(FETCH_META) != "robots.txt":
+        kind = request.meta.get(FETCH_META)
+        if kind is None:
             return
-        received = request.meta.get("_policyguard_bytes", 0) + len(data)
-        request.meta["_policyguard_bytes"] = received
-        if received > self.max_bytes:
-            # RFC 9309 §2.5: only the first max_bytes are parsed; the rest need not be read.
+        received = request.meta.get(_BYTES_META, 0) + len(data)
+        request.meta[_BYTES_META] = received
+        if received > self._limits.get(kind, 0):
             raise StopDownload(fail=False)

@@ -7,25 +7,34 @@ write one audit trail whichever of them Scrapy builds first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import weakref
 from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
+from scrapy.http import HtmlResponse
 
 from .. import __version__
-from ..core.access import PARSED, UNAVAILABLE, UNREACHABLE
+from ..core.access import UNAVAILABLE, UNREACHABLE, RobotsAccess
+from ..core.bundled import bundled_agents, bundled_packs
 from ..core.decision import Decision
-from ..core.engine import Policy, SitePolicy, origin_of
+from ..core.engine import AI_PURPOSES, Policy, ResponseFacts, SitePolicy, origin_of, parse_license
 from ..core.paths import path_of
+from ..core.purposes import Purpose
+from ..core.rulefiles import RuleFileError
+from ..core.signals.rsl import RslDocument
+from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from .audit import AuditLog, audit_path
-from .fetch import CachedRobots, RobotsFetcher
-from .settings import GuardSettings
+from .fetch import DocumentFetcher
+from .settings import GuardSettings, PolicyGuardConfigError
+from .sites import DocumentEvent, SiteRegistry
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 __all__ = ["STATS_PREFIX", "GuardRuntime"]
 
@@ -35,20 +44,53 @@ STATS_PREFIX = "policyguard/"
 _RUNTIMES: weakref.WeakKeyDictionary[Crawler, GuardRuntime] = weakref.WeakKeyDictionary()
 
 
+def load_terms(settings: GuardSettings) -> tuple[list[TermsPack], list[str]]:
+    """The rule packs of this crawl; any problem stops it with file, line and the setting to fix."""
+    try:
+        packs, warnings = assemble_packs(bundled_packs(), settings.rules, settings.rules_disabled)
+    except RuleFileError as exc:
+        raise PolicyGuardConfigError(f"rule pack error: {exc} (POLICYGUARD_RULES / bundled rules)") from None
+    except ValueError as exc:
+        raise PolicyGuardConfigError(f"POLICYGUARD_RULES_DISABLED: {exc}") from None
+    ids = {pack.id for pack in packs} | {pack.id for pack in bundled_packs()}
+    for key in settings.agreements:
+        if key not in ids and not key.startswith(("https://", "http://")):
+            raise PolicyGuardConfigError(
+                f"POLICYGUARD_AGREEMENTS names {key!r}, which is neither a rule pack id nor a licence URL. "
+                f"Fix: use one of {', '.join(sorted(ids))}, or the URL of an RSL licence"
+            )
+    return packs, warnings
+
+
 class GuardRuntime:
     """The crawl-wide state of scrapy-policyguard for one crawler."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.settings = GuardSettings.from_settings(crawler.settings, crawler.spider)
-        self.policy = Policy(self.settings.user_agent.token, unknown_allows=self.settings.unknown_allows)
-        self.fetcher = RobotsFetcher(
-            crawler,
-            max_bytes=self.settings.robots_max_bytes,
+        self.packs, pack_warnings = load_terms(self.settings)
+        agents = bundled_agents()
+        if self.settings.ai_tokens:
+            agents = agents.with_changes(self.settings.ai_tokens)
+        self.agents = agents
+        self.policy = Policy(
+            self.settings.user_agent.token,
+            unknown_allows=self.settings.unknown_allows,
+            agents=agents,
+            legacy_usage=self.settings.legacy_usage,
+            agreements=self.settings.agreements,
+            terms=TermsIndex(self.packs),
+        )
+        for warning in pack_warnings:
+            logger.warning(warning)
+        self.sites = SiteRegistry(
+            DocumentFetcher(crawler),
+            self.policy,
+            robots_limit=self.settings.robots_max_bytes,
             ttl=self.settings.robots_ttl,
             unreachable_retry=self.settings.unreachable_retry,
+            on_fetched=self._document_fetched,
         )
-        self._sites: dict[str, tuple[CachedRobots, SitePolicy]] = {}
         spider_name = crawler.spider.name if crawler.spider is not None else "spider"
         path = audit_path(self.settings.audit_log, spider_name) if self.settings.audit_log else None
         self.audit = AuditLog(path)
@@ -79,59 +121,77 @@ class GuardRuntime:
 
     # -- sites -------------------------------------------------------------------------------
 
-    async def site(self, url: str, request: Request | None = None) -> SitePolicy:
-        """The compiled policy of ``url``'s origin, fetching its robots.txt if needed."""
+    async def site(self, url: str, purpose: Purpose, request: Request | None = None) -> SitePolicy:
+        """The compiled policy of ``url``'s origin, fetching its documents when needed."""
         origin = origin_of(url)
-        known = self._sites.get(origin)
-        fresh = self.fetcher.fresh(origin)
-        if known is not None and fresh is known[0]:
-            return known[1]
-        entry, fetched = await self.fetcher.get(origin, request)
-        known = self._sites.get(origin)
-        if known is not None and known[0] is entry:
-            return known[1]
-        site = SitePolicy(self.policy, entry.access)
-        self._sites[origin] = (entry, site)
-        if fetched:
-            self._robots_resolved(origin, entry, site)
-        return site
+        need_tdmrep = purpose in AI_PURPOSES
+        return self.sites.fresh(origin, need_tdmrep) or await self.sites.site(origin, need_tdmrep, request)
 
     def cached_site(self, url: str) -> SitePolicy | None:
-        known = self._sites.get(origin_of(url))
-        return known[1] if known is not None else None
+        return self.sites.cached(origin_of(url))
 
-    def _robots_resolved(self, origin: str, entry: CachedRobots, site: SitePolicy) -> None:
-        access = entry.access
+    def _document_fetched(self, event: DocumentEvent) -> None:
+        if event.kind == "robots.txt":
+            self._robots_fetched(event)
+            return
+        result = event.result
+        status_key = str(result.status) if result.status is not None else "error"
+        kind = event.kind.split(".")[0]
+        self.inc(f"{kind}/fetched")
+        self.inc(f"{kind}/status/{status_key}")
+        if event.note:
+            self.inc(f"{kind}/unusable")
+            logger.warning(
+                "%s %s not used: %s", event.kind, event.url, event.note, extra={"spider": self.crawler.spider}
+            )
+        self.audit.write(
+            "document",
+            kind=event.kind,
+            origin=event.origin,
+            url=event.url,
+            status=result.status,
+            detail=result.detail,
+            redirects=list(result.hops),
+            bytes=len(result.body),
+            sha256=hashlib.sha256(result.body).hexdigest() if result.body else None,
+            note=event.note or event.info,
+        )
+
+    def _robots_fetched(self, event: DocumentEvent) -> None:
+        access: RobotsAccess = event.entry.value
+        origin = event.origin
         status_key = str(access.status) if access.status is not None else "error"
         self.inc("robots/fetched")
         self.inc(f"robots/status/{status_key}")
         self.inc(f"robots/{access.state}")
         if access.stale:
             self.inc("robots/stale")
-        group = site.group.label if site.group is not None else None
+        group = None
+        if access.robots is not None:
+            merged = access.robots.group_for(self.policy.user_agent)
+            group = merged.label if merged.groups else None
         size = access.robots.size if access.robots is not None else None
-        if access.state == UNREACHABLE and not access.stale:
+        retry_in = event.entry.expires_at - self.sites.clock()
+        spider = {"spider": self.crawler.spider}
+        if access.stale:
+            logger.warning(
+                "robots.txt for %s: %s; keeping the earlier copy", origin, access.detail, extra=spider
+            )
+        elif access.state == UNREACHABLE:
             logger.warning(
                 "robots.txt for %s unreachable (%s): every URL of this origin is disallowed "
                 "(RFC 9309 §2.3.1.4); next attempt in %.0f s",
                 origin,
                 access.detail,
-                entry.expires_at - self.fetcher.clock(),
-                extra={"spider": self.crawler.spider},
-            )
-        elif access.stale:
-            logger.warning(
-                "robots.txt for %s: %s; keeping the earlier copy",
-                origin,
-                access.detail,
-                extra={"spider": self.crawler.spider},
+                retry_in,
+                extra=spider,
             )
         elif access.state == UNAVAILABLE:
             logger.info(
                 "robots.txt for %s unavailable (%s): all URLs allowed (RFC 9309 §2.3.1.3)",
                 origin,
                 access.detail,
-                extra={"spider": self.crawler.spider},
+                extra=spider,
             )
         else:
             logger.info(
@@ -139,9 +199,9 @@ class GuardRuntime:
                 origin,
                 access.detail,
                 size,
-                f"group {group}" if site.group and site.group.groups else "no group applies",
+                f"group {group}" if group else "no group applies",
                 self.policy.user_agent,
-                extra={"spider": self.crawler.spider},
+                extra=spider,
             )
         self.audit.write(
             "robots",
@@ -153,48 +213,95 @@ class GuardRuntime:
             redirects=list(access.hops),
             bytes=size,
             sha256=access.sha256,
-            group=group if access.state == PARSED else None,
+            group=group,
             stale=access.stale,
-            expires_in=round(entry.expires_at - self.fetcher.clock(), 3),
+            next_fetch_in=round(retry_in, 3),
         )
 
     # -- decisions ---------------------------------------------------------------------------
 
-    async def decide_request(self, request: Request, purpose: Any) -> Decision:
-        site = await self.site(request.url, request)
+    async def decide_request(self, request: Request, purpose: Purpose) -> Decision:
+        site = await self.site(request.url, purpose, request)
         return site.decide(request.url, purpose, path_of(request.url))
 
+    async def decide_response(self, request: Request, response: Response, decision: Decision) -> Decision:
+        """``decision`` with what the response's headers and HTML say."""
+        site = self.cached_site(request.url)
+        if site is None:
+            return decision
+        pairs = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        html = response.selector.root if isinstance(response, HtmlResponse) else None
+        facts = site.read_response(request.url, pairs, html, is_image=content_type.startswith("image/"))
+        licenses: dict[str, RslDocument | str] = {}
+        if facts.license_urls:
+            licenses = await self.sites.licenses(facts.license_urls, site.origin, request)
+        if facts.html is not None:
+            for index, text in enumerate(facts.html.inline_licenses):
+                licenses[f"{request.url}#inline-rsl-{index}"] = parse_license(text, request.url)
+        facts = ResponseFacts(facts.headers, facts.html, licenses)
+        for warning in facts.warnings:
+            logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
+        return site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+
     def record(self, request: Request, decision: Decision | None, action: str, **extra: Any) -> None:
-        """Count a request outcome and write its audit record when the outcome calls for one."""
+        """Count one request decision and write its audit record when it calls for one.
+
+        Every request the middleware sees counts in exactly one of ``requests/allowed``,
+        ``requests/denied`` and ``requests/overridden``; ``requests/would_deny`` (audit mode) and
+        ``requests/marked`` (fetched although a use is denied) are parts of ``requests/allowed``.
+        """
         if action == "blocked":
             self.inc("requests/denied")
-            assert decision is not None
-            for source in decision.denied_by or ("default",):
-                self.inc(f"requests/denied/{source}")
-        elif action == "would-block":
-            self.inc("requests/would_deny")
-            assert decision is not None
-            for source in decision.denied_by or ("default",):
-                self.inc(f"requests/would_deny/{source}")
-            self.inc("requests/allowed")
         elif action == "override":
             self.inc("requests/overridden")
         else:
             self.inc("requests/allowed")
+        if action in ("blocked", "would-block", "marked"):
+            assert decision is not None
+            counter = {"blocked": "requests/denied", "would-block": "requests/would_deny"}.get(
+                action, "requests/marked"
+            )
+            if action != "blocked":
+                self.inc(counter)
+            for source in decision.denied_by or ("default",):
+                self.inc(f"{counter}/{source}")
         if action == "allowed" and not self.settings.audit_all:
             return
+        self._write_decision("request", request, decision, action, extra)
+
+    def record_response(self, request: Request, decision: Decision, newly_denied: bool) -> None:
+        """Count a response-time decision; audit it when the response itself brought a denial."""
+        self.inc("responses/checked")
+        if newly_denied:
+            self.inc("responses/denied")
+            for source in decision.denied_by or ("default",):
+                self.inc(f"responses/denied/{source}")
+        elif not self.settings.audit_all:
+            return
+        self._write_decision("response", request, decision, "marked" if newly_denied else "allowed", {})
+
+    def _write_decision(
+        self, record: str, request: Request, decision: Decision | None, action: str, extra: dict[str, Any]
+    ) -> None:
         fields: dict[str, Any] = {"url": request.url, "method": request.method, "action": action}
         if decision is not None:
             fields.update(
                 purpose=str(decision.purpose),
                 outcome=str(decision.outcome),
                 allowed=decision.allowed,
+                stage=decision.stage,
                 reason=decision.reason,
                 denied_by=list(decision.denied_by),
+                conditions=list(decision.conditions),
                 evidence=[e.to_dict() for e in decision.evidence],
             )
         fields.update(extra)
-        self.audit.write("request", **fields)
+        self.audit.write(record, **fields)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -235,7 +342,18 @@ class GuardRuntime:
             },
             mode=self.settings.mode,
             settings=self.settings.describe(),
-            rules=[],
+            rules=[
+                {
+                    "kind": "agents",
+                    "file": self.agents.origin,
+                    "sha256": self.agents.sha256,
+                    "entries": len(self.agents),
+                },
+                *(
+                    {"kind": "terms", "id": p.id, "file": p.file, "version": p.reviewed, "sha256": p.sha256}
+                    for p in self.packs
+                ),
+            ],
         )
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:

@@ -7,11 +7,14 @@ the audit trail wrong.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..core.agents import CLASSES
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
-from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token
+from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -34,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_ROBOTS_MAX_BYTES": PARSE_LIMIT,
     "POLICYGUARD_AUDIT_LOG": None,
     "POLICYGUARD_AUDIT_ALL": False,
+    "POLICYGUARD_BLOCK_BEFORE_FETCH": True,
+    "POLICYGUARD_AI_TOKENS": {},
+    "POLICYGUARD_CONTENT_USAGE_LEGACY": False,
+    "POLICYGUARD_RULES": [],
+    "POLICYGUARD_RULES_DISABLED": [],
+    "POLICYGUARD_AGREEMENTS": {},
 }
 
 _MODES = ("enforce", "audit")
@@ -73,6 +82,62 @@ def _bool(settings: BaseSettings, name: str) -> bool:
         return settings.getbool(name, DEFAULTS[name])
     except ValueError:
         raise _error(name, value, "not a boolean", "use True or False") from None
+
+
+def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
+    name = "POLICYGUARD_AI_TOKENS"
+    value = settings.get(name) or {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, Mapping):
+        raise _error(name, value, "must be a dict", 'e.g. {"ExampleAIBot": "training", "Applebot": None}')
+    changes: dict[str, str | None] = {}
+    for token, agent_class in value.items():
+        if product_token(str(token)) in ("", "*"):
+            raise _error(
+                name, value, f"{token!r} is not a robots.txt product token", "use the token as in robots.txt"
+            )
+        if agent_class is not None and agent_class not in CLASSES:
+            raise _error(
+                name,
+                value,
+                f"{token!r}: unknown class {agent_class!r}",
+                f"use one of {', '.join(CLASSES)} or None",
+            )
+        changes[str(token)] = agent_class
+    return changes
+
+
+def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
+    value = settings.get(name) or []
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _error(name, value, "must be a list of strings", 'e.g. ["rules/my-packs/"]')
+    return tuple(v.strip() for v in value)
+
+
+def _agreements(settings: BaseSettings) -> dict[str, str]:
+    name = "POLICYGUARD_AGREEMENTS"
+    value = settings.get(name) or {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()
+    ):
+        raise _error(
+            name,
+            value,
+            "must map pack ids or licence URLs to agreement references",
+            '{"reddit": "Data API licence 2026-114"}',
+        )
+    return {k.strip(): v.strip() for k, v in value.items()}
 
 
 @dataclass(frozen=True)
@@ -143,6 +208,12 @@ class GuardSettings:
     robots_max_bytes: int
     audit_log: str | None
     audit_all: bool
+    block_before_fetch: bool
+    ai_tokens: dict[str, str | None]
+    legacy_usage: bool
+    rules: tuple[str, ...]
+    rules_disabled: tuple[str, ...]
+    agreements: dict[str, str]
 
     @property
     def enforce(self) -> bool:
@@ -177,6 +248,12 @@ class GuardSettings:
             robots_max_bytes=max_bytes,
             audit_log=str(audit_log) if audit_log else None,
             audit_all=_bool(settings, "POLICYGUARD_AUDIT_ALL"),
+            block_before_fetch=_bool(settings, "POLICYGUARD_BLOCK_BEFORE_FETCH"),
+            ai_tokens=_ai_tokens(settings),
+            legacy_usage=_bool(settings, "POLICYGUARD_CONTENT_USAGE_LEGACY"),
+            rules=_strings(settings, "POLICYGUARD_RULES"),
+            rules_disabled=_strings(settings, "POLICYGUARD_RULES_DISABLED"),
+            agreements=_agreements(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -192,4 +269,10 @@ class GuardSettings:
             "POLICYGUARD_UNREACHABLE_RETRY": self.unreachable_retry,
             "POLICYGUARD_ROBOTS_MAX_BYTES": self.robots_max_bytes,
             "POLICYGUARD_AUDIT_ALL": self.audit_all,
+            "POLICYGUARD_BLOCK_BEFORE_FETCH": self.block_before_fetch,
+            "POLICYGUARD_AI_TOKENS": self.ai_tokens,
+            "POLICYGUARD_CONTENT_USAGE_LEGACY": self.legacy_usage,
+            "POLICYGUARD_RULES": list(self.rules),
+            "POLICYGUARD_RULES_DISABLED": list(self.rules_disabled),
+            "POLICYGUARD_AGREEMENTS": self.agreements,
         }

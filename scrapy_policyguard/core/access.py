@@ -82,4 +82,3 @@ class RobotsAccess:
             if robots.truncated:
                 detail += f"; {robots.size} bytes, only the first {limit} parsed"
         return cls(url, state, status, detail, robots, hops, fetched_at, digest)
-

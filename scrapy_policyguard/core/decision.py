@@ -39,6 +39,8 @@ class Evidence:
 
     ``effects`` maps purposes to allow or deny; a purpose it does not name is not spoken for.
     Evidence with no effects is a note (an unavailable robots.txt, a condition to honour).
+    ``inferred`` lists the purposes for which the effect is our reading rather than the source's
+    own words (a Disallow for GPTBot read as an AI-training reservation, say).
     """
 
     source: str
@@ -47,7 +49,7 @@ class Evidence:
     detail: str
     effects: Mapping[Purpose, Outcome] = field(default_factory=dict)
     kind: str = USE
-    inferred: bool = False
+    inferred: frozenset[Purpose] = frozenset()
     conditions: tuple[str, ...] = ()
     refs: Mapping[str, str] = field(default_factory=dict)
 
@@ -70,7 +72,7 @@ class Evidence:
             "effects": {str(p): str(o) for p, o in self.effects.items()},
         }
         if self.inferred:
-            data["inferred"] = True
+            data["inferred"] = sorted(str(p) for p in self.inferred)
         if self.conditions:
             data["conditions"] = list(self.conditions)
         if self.refs:
@@ -159,7 +161,12 @@ class Decision:
 
     @property
     def conditions(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c for e in self.evidence for c in e.conditions))
+        """What a use must honour: conditions of statements about this purpose, and of notes."""
+        return tuple(
+            dict.fromkeys(
+                c for e in self.evidence if not e.effects or self.purpose in e.effects for c in e.conditions
+            )
+        )
 
     @property
     def reason(self) -> str:

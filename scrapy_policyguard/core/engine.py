@@ -1,36 +1,66 @@
 """From what is known about a site to one Decision: the path every URL takes, online or offline.
 
-The downloader middleware compiles a :class:`SitePolicy` once per origin (each time its robots.txt
-is fetched or refreshed) and asks it for every request; :func:`check` builds the same SitePolicy
-from strings and asks the same question, so the plugin and the offline tools cannot disagree.
+The downloader middleware compiles a :class:`SitePolicy` once per origin (each time its documents
+are fetched or refreshed) and asks it about every request and response; :func:`check` builds the
+same SitePolicy from strings and asks the same questions, so the plugin and the offline tools
+cannot disagree.
+
+Order of evidence in a Decision: robots.txt for our own token (crawl permission), platform terms,
+robots.txt AI-crawler groups, robots.txt extension lines, TDMRep, RSL, then what the response
+itself says (headers, HTML).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .access import PARSED, UNAVAILABLE, UNREACHABLE, RobotsAccess
+from .agents import AgentCatalogue
+from .bundled import bundled_agents, bundled_packs
 from .decision import CRAWL, Decision, Evidence, Outcome
 from .paths import path_of
 from .purposes import PURPOSES, Purpose, parse_purpose
 from .robots import crawler_token, is_product_token
+from .signals.headers import ResponseSignals, read_headers
+from .signals.html import read_html
+from .signals.robots_extensions import RobotsExtensions
+from .signals.robots_groups import AiGroups
+from .signals.rsl import RslDocument, RslError, rsl_evidence
+from .signals.tdmrep import TdmRepError, TdmRepFile, tdm_evidence
+from .terms import TermsIndex, TermsPack, load_packs
 
-__all__ = ["Policy", "SitePolicy", "check", "origin_of", "robots_url_of"]
+__all__ = [
+    "Policy",
+    "ResponseFacts",
+    "SiteDocuments",
+    "SitePolicy",
+    "check",
+    "origin_of",
+    "robots_url_of",
+    "tdmrep_url_of",
+]
 
 _SOURCE = "robots.txt"
 _DENY_ALL = dict.fromkeys(PURPOSES, Outcome.DENY)
 # A crawl permission is a statement about fetching, which is what search indexing needs; it says
 # nothing about AI use of the content.
 _CRAWL_ALLOWED = {Purpose.SEARCH: Outcome.ALLOW}
+AI_PURPOSES = frozenset({Purpose.AI_TRAIN, Purpose.AI_INPUT})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Policy:
-    """What shapes decisions for one spider: its product token and the default for unknown."""
+    """What shapes decisions for one spider, beyond the sites themselves."""
 
     user_agent: str
     unknown_allows: bool = True
+    agents: AgentCatalogue | None = None
+    legacy_usage: bool = False
+    agreements: Mapping[str, str] = field(default_factory=dict)
+    terms: TermsIndex | None = None
 
     def __post_init__(self) -> None:
         if not is_product_token(self.user_agent):
@@ -58,6 +88,47 @@ def origin_of(url: str) -> str:
 
 def robots_url_of(url: str) -> str:
     return origin_of(url) + "/robots.txt"
+
+
+def tdmrep_url_of(url: str) -> str:
+    return origin_of(url) + "/.well-known/tdmrep.json"
+
+
+@dataclass(frozen=True)
+class SiteDocuments:
+    """What was fetched for one origin before deciding on its URLs.
+
+    ``tdmrep`` is the parsed file (None when the origin has none); ``tdmrep_note`` says why a file
+    that was served could not be used (bad JSON); ``licenses`` maps each RSL document URL named by
+    robots.txt to the parsed document or to the reason it could not be used.
+    """
+
+    origin: str
+    robots: RobotsAccess | None = None
+    tdmrep: TdmRepFile | None = None
+    tdmrep_note: str | None = None
+    licenses: Mapping[str, RslDocument | str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    """What a response added: its header and HTML statements, and the RSL documents they named."""
+
+    headers: ResponseSignals | None = None
+    html: ResponseSignals | None = None
+    licenses: Mapping[str, RslDocument | str] = field(default_factory=dict)
+
+    @property
+    def license_urls(self) -> list[str]:
+        urls = []
+        for signals in (self.headers, self.html):
+            if signals is not None:
+                urls.extend(signals.licenses)
+        return list(dict.fromkeys(urls))
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for s in (self.headers, self.html) if s is not None for w in s.warnings]
 
 
 def _crawl_evidence(access: RobotsAccess, site: SitePolicy, path: str) -> Evidence:
@@ -122,34 +193,169 @@ def _crawl_evidence(access: RobotsAccess, site: SitePolicy, path: str) -> Eviden
     )
 
 
+def _usable(documents: Mapping[str, RslDocument | str]) -> list[RslDocument]:
+    return [doc for doc in documents.values() if isinstance(doc, RslDocument)]
+
+
+def _license_notes(documents: Mapping[str, RslDocument | str], channel: str) -> list[Evidence]:
+    return [
+        Evidence("rsl", f"licence {url}", f"{url} (found via {channel})", f"not used: {problem}")
+        for url, problem in documents.items()
+        if isinstance(problem, str)
+    ]
+
+
 class SitePolicy:
     """Everything known about one origin before fetching, compiled once for many decisions."""
 
-    __slots__ = ("group", "origin", "policy", "robots")
+    __slots__ = (
+        "agreement",
+        "ai_groups",
+        "documents",
+        "extensions",
+        "group",
+        "origin",
+        "pack",
+        "policy",
+        "robots",
+    )
 
-    def __init__(self, policy: Policy, robots: RobotsAccess | None) -> None:
+    def __init__(self, policy: Policy, documents: SiteDocuments) -> None:
         self.policy = policy
+        self.documents = documents
+        robots = documents.robots
         self.robots = robots
-        self.origin = origin_of(robots.url) if robots else ""
-        self.group = (
-            robots.robots.group_for(policy.user_agent)
-            if robots is not None and robots.state == PARSED and robots.robots is not None
+        self.origin = documents.origin
+        host = urlsplit(documents.origin).hostname or ""
+        self.pack = policy.terms.pack_for(host) if policy.terms is not None and host else None
+        self.agreement = policy.agreements.get(self.pack.id) if self.pack is not None else None
+        parsed = robots.robots if robots is not None and robots.state == PARSED else None
+        self.group = parsed.group_for(policy.user_agent) if parsed is not None else None
+        self.ai_groups = (
+            AiGroups(parsed, policy.agents, policy.user_agent, robots.url)
+            if parsed is not None and robots is not None and policy.agents is not None
+            else None
+        )
+        self.extensions = (
+            RobotsExtensions(parsed, self.group, robots.url, legacy_usage=policy.legacy_usage)
+            if parsed is not None and robots is not None and self.group is not None
             else None
         )
 
-    def evidence(self, url: str, path: str | None = None) -> list[Evidence]:
-        """Every statement known before fetching ``url``."""
+    @property
+    def license_urls(self) -> tuple[str, ...]:
+        """RSL documents robots.txt names for our crawler (group lines, else global ones)."""
+        return self.extensions.licenses if self.extensions is not None else ()
+
+    def evidence(
+        self, url: str, path: str | None = None, response: ResponseFacts | None = None
+    ) -> list[Evidence]:
+        """Every statement about ``url``: what was known before fetching, plus ``response``."""
         if path is None:
             path = path_of(url)
         items: list[Evidence] = []
         if self.robots is not None:
             items.append(_crawl_evidence(self.robots, self, path))
+        if self.pack is not None:
+            items.extend(self.pack.evidence(path, self.agreement))
+        if self.ai_groups is not None:
+            items.extend(self.ai_groups.evidence(path))
+        if self.extensions is not None:
+            items.extend(self.extensions.evidence(path))
+        # TDMRep: the file, then the response's header, then its meta, property by property.
+        tdm_file = self.documents.tdmrep
+        file_values = tdm_file.match(path) if tdm_file is not None else None
+        tdm = tdm_evidence(
+            file_values,
+            response.headers.tdm if response and response.headers else None,
+            response.html.tdm if response and response.html else None,
+        )
+        if tdm is not None:
+            items.append(tdm)
+        if self.documents.tdmrep_note:
+            items.append(
+                Evidence("tdmrep", "tdmrep.json not used", tdmrep_url_of(url), self.documents.tdmrep_note)
+            )
+        # RSL: licences the page names replace the site-wide ones robots.txt names.
+        page_docs = response.licenses if response is not None else {}
+        if _usable(page_docs):
+            items.extend(
+                rsl_evidence(_usable(page_docs), url, path, self.policy.agreements, channel="the response")
+            )
+        else:
+            items.extend(
+                rsl_evidence(
+                    _usable(self.documents.licenses), url, path, self.policy.agreements, channel="robots.txt"
+                )
+            )
+            items.extend(_license_notes(self.documents.licenses, "robots.txt"))
+        items.extend(_license_notes(page_docs, "the response"))
+        if response is not None:
+            for signals in (response.headers, response.html):
+                if signals is not None:
+                    items.extend(signals.evidence)
         return items
 
     def decide(self, url: str, purpose: Purpose, path: str | None = None) -> Decision:
         return Decision.build(
             url, purpose, self.evidence(url, path), unknown_allows=self.policy.unknown_allows
         )
+
+    def decide_response(
+        self, url: str, purpose: Purpose, response: ResponseFacts, path: str | None = None
+    ) -> Decision:
+        return Decision.build(
+            url,
+            purpose,
+            self.evidence(url, path, response),
+            unknown_allows=self.policy.unknown_allows,
+            stage="response",
+        )
+
+    def read_response(
+        self,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        html: str | bytes | object | None,
+        *,
+        is_image: bool = False,
+    ) -> ResponseFacts:
+        """The statements of one response's headers and HTML (RSL documents still to fetch)."""
+        token = self.policy.user_agent
+        header_signals = read_headers(
+            headers, url=url, own_token=token, is_image=is_image, legacy_usage=self.policy.legacy_usage
+        )
+        html_signals = (
+            read_html(html, url=url, own_token=token, is_image=is_image) if html is not None else None
+        )
+        return ResponseFacts(header_signals, html_signals)
+
+
+def parse_tdmrep(body: str | bytes, url: str) -> tuple[TdmRepFile | None, str | None]:
+    """The parsed tdmrep.json, or None and why it cannot be used (never an exception)."""
+    try:
+        return TdmRepFile.parse(body, url), None
+    except TdmRepError as exc:
+        return None, f"{url}: {exc}; no TDMRep statement from it"
+
+
+def parse_license(body: str | bytes, url: str) -> RslDocument | str:
+    """The parsed RSL document, or why it cannot be used (never an exception)."""
+    try:
+        return RslDocument.parse(body, url)
+    except RslError as exc:
+        return str(exc)
+
+
+def _header_pairs(headers: Mapping[str, object] | Iterable[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = []
+    for name, value in items:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        pairs.extend((str(name), v.decode("latin-1") if isinstance(v, bytes) else str(v)) for v in values)
+    return pairs
 
 
 def check(
@@ -159,23 +365,77 @@ def check(
     user_agent: str,
     robots_txt: str | bytes | None = None,
     robots_status: int | None = 200,
+    headers: Mapping[str, object] | Iterable[tuple[str, str]] | None = None,
+    html: str | bytes | None = None,
+    tdmrep: str | bytes | None = None,
+    rsl: Mapping[str, str | bytes] | None = None,
     unknown: str = "allow",
+    ai_tokens: Mapping[str, str | None] | None = None,
+    agents: AgentCatalogue | None = None,
+    rules: TermsIndex | Iterable[TermsPack | str | Path] | None = None,
+    agreements: Mapping[str, str] | None = None,
+    legacy_content_usage: bool = False,
+    is_image: bool | None = None,
     robots_url: str | None = None,
 ) -> Decision:
-    """Decide offline what a crawl with ``purpose`` may do with ``url``.
+    """Decide offline what a crawl with ``purpose`` may do with ``url``, on the middleware's engine.
 
     ``user_agent`` is the crawler's product token or full User-Agent string. ``robots_txt`` is the
-    body of the site's robots.txt; ``robots_status`` its HTTP status (4xx: unavailable, 5xx and
-    429: unreachable, None: network failure). With neither a body nor an error status, robots.txt
-    is not consulted. The engine is the one the middleware uses.
+    body of the site's robots.txt, ``robots_status`` its HTTP status (4xx: unavailable; 5xx and
+    429: unreachable; None: network failure); with neither a body nor an error status robots.txt
+    is not consulted. ``headers`` (a mapping or name/value pairs) and ``html`` are the response's;
+    ``tdmrep`` is the body of /.well-known/tdmrep.json; ``rsl`` maps licence document URLs to their
+    XML. ``agents`` defaults to the bundled catalogue with ``ai_tokens`` applied; ``rules`` (a
+    TermsIndex, or packs and pack files/folders) to the bundled rule packs; ``agreements`` maps
+    pack ids or RSL licence URLs to the agreement the crawl holds.
     """
-    token = crawler_token(user_agent)
     if unknown not in ("allow", "deny"):
         raise ValueError(f"unknown must be 'allow' or 'deny', not {unknown!r}")
-    policy = Policy(token or user_agent, unknown_allows=unknown == "allow")
-    robots_url = robots_url or robots_url_of(url)
+    token = crawler_token(user_agent) or user_agent
+    catalogue = agents if agents is not None else bundled_agents()
+    if ai_tokens:
+        catalogue = catalogue.with_changes(ai_tokens)
+    policy = Policy(
+        token,
+        unknown_allows=unknown == "allow",
+        agents=catalogue,
+        legacy_usage=legacy_content_usage,
+        agreements=dict(agreements or {}),
+        terms=terms_index(rules),
+    )
     access = None
     if robots_txt is not None or robots_status is None or not 200 <= robots_status < 300:
-        access = RobotsAccess.from_result(robots_url, robots_status, robots_txt or b"")
-    return SitePolicy(policy, access).decide(url, parse_purpose(purpose))
+        access = RobotsAccess.from_result(robots_url or robots_url_of(url), robots_status, robots_txt or b"")
+    documents = {u: parse_license(body, u) for u, body in (rsl or {}).items()}
+    tdm_file, tdm_note = parse_tdmrep(tdmrep, tdmrep_url_of(url)) if tdmrep is not None else (None, None)
+    origin = origin_of(url)
+    named = SitePolicy(policy, SiteDocuments(origin, access)).license_urls
+    licenses = {u: documents.get(u, "licence document not supplied") for u in named}
+    site = SitePolicy(policy, SiteDocuments(origin, access, tdm_file, tdm_note, licenses))
+    chosen = parse_purpose(purpose)
+    if headers is None and html is None:
+        return site.decide(url, chosen)
+    pairs = _header_pairs(headers)
+    if is_image is None:
+        content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
+        is_image = content_type.strip().lower().startswith("image/")
+    facts = site.read_response(url, pairs, html, is_image=is_image)
+    page = {u: documents.get(u, "licence document not supplied") for u in facts.license_urls}
+    page.update({f"{url}#inline-rsl-{i}": parse_license(x, url) for i, x in enumerate(_inline(facts))})
+    facts = ResponseFacts(facts.headers, facts.html, page)
+    return site.decide_response(url, chosen, facts)
 
+
+def terms_index(rules: TermsIndex | Iterable[TermsPack | str | Path] | None) -> TermsIndex:
+    """A TermsIndex from what check() accepts: None for the bundled packs."""
+    if isinstance(rules, TermsIndex):
+        return rules
+    if rules is None:
+        return TermsIndex(bundled_packs())
+    packs = [item for item in rules if isinstance(item, TermsPack)]
+    packs += load_packs([item for item in rules if not isinstance(item, TermsPack)])
+    return TermsIndex(packs)
+
+
+def _inline(facts: ResponseFacts) -> list[str]:
+    return facts.html.inline_licenses if facts.html is not None else []

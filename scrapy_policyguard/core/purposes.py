@@ -89,6 +89,8 @@ AIPREF_LEGACY_LABELS: dict[str, frozenset[Purpose]] = {
 }
 
 #: RSL 1.0 usage tokens (https://rslstandard.org/rsl). ``train-ai`` is the pre-1.0 spelling.
+#: ``ai-index`` (inclusion in an AI retrieval index) has no purpose of its own: it is retrieval
+#: for AI input, so we read it as ``ai-input``.
 RSL_USAGE_TOKENS: dict[str, frozenset[Purpose]] = {
     "all": _ALL,
     "ai-all": _AI,
@@ -117,7 +119,6 @@ ROBOTS_DIRECTIVES: dict[str, frozenset[Purpose]] = {
 #: (standard, term, purpose) readings that are ours, not the standard's words.
 INFERRED: frozenset[tuple[str, str, Purpose]] = frozenset(
     {
-        ("rsl", "ai-index", Purpose.AI_INPUT),
         ("x-robots-tag", "noai", Purpose.AI_INPUT),
         ("x-robots-tag", "noimageai", Purpose.AI_INPUT),
         ("x-robots-tag", "noarchive", Purpose.AI_TRAIN),

@@ -21,8 +21,8 @@ __all__ = [
     "ExtensionLine",
     "Group",
     "MergedGroup",
-    "Rule",
     "RobotsTxt",
+    "Rule",
     "SourceLine",
     "crawler_token",
     "is_product_token",
@@ -34,6 +34,9 @@ PARSE_LIMIT = 500 * 1024
 _EVIDENCE_TEXT_MAX = 300
 
 _TOKEN_RE = re.compile(r"[A-Za-z_-]+")
+# What a User-agent value names: like Google's parser we cut at a space, '/' or '*', but digits
+# stay, so "AI2Bot" names "ai2bot" (not "ai", which would make it collide with other tokens).
+_GROUP_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
 _COMPATIBLE_RE = re.compile(r"compatible;\s*([A-Za-z_-]+)", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 
@@ -71,14 +74,15 @@ _KEY_ALIASES = {
 def product_token(value: str) -> str:
     """The product token a robots.txt ``User-agent`` value names, lower-cased.
 
-    RFC 9309 §2.2.1 tokens are ``[A-Za-z_-]+``; like Google's parser, a value is cut at the
-    first other character (``Googlebot/2.1`` names ``googlebot``, ``FOO BAR`` names ``foo``).
-    ``*`` (alone or followed by space) is the global group. Anything else names no crawler.
+    Tokens compare whole and case-insensitively (RFC 9309 §2.2.1). Like Google's parser, a value
+    is cut where a token cannot go on (``Googlebot/2.1`` names ``googlebot``, ``FOO BAR`` names
+    ``foo``); unlike it, digits do not cut (``AI2Bot`` names ``ai2bot``, not ``ai``). ``*``
+    (alone or followed by space) is the global group. Anything else names no crawler.
     """
     value = value.strip()
     if value == "*" or value.startswith(("* ", "*\t")):
         return "*"
-    m = _TOKEN_RE.match(value)
+    m = _GROUP_TOKEN_RE.match(value)
     return m.group().lower() if m else ""
 
 

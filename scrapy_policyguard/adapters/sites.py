@@ -1,0 +1,217 @@
+"""What the crawl knows about each origin, kept fresh: robots.txt, tdmrep.json, RSL licences.
+
+robots.txt is fetched once per origin (scheme, host, port) and again after its time to live; an
+unreachable result is retried sooner (back-off doubling from POLICYGUARD_UNREACHABLE_RETRY, at
+least any Retry-After), and while an earlier good copy exists that copy keeps being used, marked
+stale (RFC 9309 §2.4 allows a cached copy past 24 hours when robots.txt is unreachable).
+tdmrep.json is fetched once per origin and TTL, only when a request's purpose is an AI purpose;
+RSL documents named by robots.txt once per URL per crawl. All fetches of one origin happen under
+one :class:`SingleFlight` key, so concurrency never causes a second fetch or a decision without the
+documents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..core.access import UNREACHABLE, RobotsAccess
+from ..core.engine import SiteDocuments, SitePolicy, parse_license, parse_tdmrep, tdmrep_url_of
+from ..core.signals.rsl import RslDocument
+from ..core.signals.tdmrep import TdmRepFile
+from .fetch import (
+    CachedDocument,
+    DocumentCache,
+    DocumentFetcher,
+    FetchResult,
+    MemoryDocumentCache,
+    SingleFlight,
+)
+
+if TYPE_CHECKING:
+    from scrapy import Request
+
+    from ..core.engine import Policy
+
+__all__ = ["DocumentEvent", "SiteRegistry"]
+
+TDMREP_LIMIT = 512 * 1024
+LICENSE_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DocumentEvent:
+    """A document was fetched: what the registry tells the runtime to log, count and audit."""
+
+    kind: str  # robots.txt | tdmrep.json | rsl
+    origin: str
+    url: str
+    result: FetchResult
+    entry: CachedDocument
+    note: str | None = None  # why a fetched document is not used (logged as a warning)
+    info: str | None = None  # an expected absence worth recording, not warning about
+
+
+@dataclass(frozen=True)
+class _TdmRep:
+    file: TdmRepFile | None
+    note: str | None
+
+
+class SiteRegistry:
+    def __init__(
+        self,
+        fetcher: DocumentFetcher,
+        policy: Policy,
+        *,
+        robots_limit: int,
+        ttl: float,
+        unreachable_retry: float,
+        on_fetched: Callable[[DocumentEvent], None],
+        cache: DocumentCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.fetcher = fetcher
+        self.policy = policy
+        self.robots_limit = robots_limit
+        self.ttl = ttl
+        self.unreachable_retry = unreachable_retry
+        self.on_fetched = on_fetched
+        self.cache: DocumentCache = cache if cache is not None else MemoryDocumentCache()
+        self.clock = clock
+        self._flight: SingleFlight[SitePolicy] = SingleFlight()
+        self._license_flight: SingleFlight[RslDocument | str] = SingleFlight()
+        self._licenses: dict[str, RslDocument | str] = {}
+        # origin -> (robots entry, tdmrep entry or None, compiled site)
+        self._compiled: dict[str, tuple[CachedDocument, CachedDocument | None, SitePolicy]] = {}
+
+    def _fresh(self, key: str) -> CachedDocument | None:
+        entry = self.cache.get(key)
+        return entry if entry is not None and entry.expires_at > self.clock() else None
+
+    def cached(self, origin: str) -> SitePolicy | None:
+        """The compiled site, fresh or not, without fetching anything (for overrides)."""
+        known = self._compiled.get(origin)
+        return known[2] if known is not None else None
+
+    def fresh(self, origin: str, need_tdmrep: bool) -> SitePolicy | None:
+        """The compiled site when every document it needs is within its time to live."""
+        known = self._compiled.get(origin)
+        if known is None:
+            return None
+        robots = self._fresh("robots:" + origin)
+        if robots is not known[0]:
+            return None
+        if need_tdmrep and (known[1] is None or self._fresh("tdmrep:" + origin) is not known[1]):
+            return None
+        return known[2]
+
+    async def site(self, origin: str, need_tdmrep: bool, trigger: Request | None = None) -> SitePolicy:
+        site = self.fresh(origin, need_tdmrep)
+        if site is not None:
+            return site
+        return await self._flight.run(origin, lambda: self._prepare(origin, need_tdmrep, trigger))
+
+    async def _prepare(self, origin: str, need_tdmrep: bool, trigger: Request | None) -> SitePolicy:
+        site = self.fresh(origin, need_tdmrep)  # a flight that just ended may have done it all
+        if site is not None:
+            return site
+        robots = self._fresh("robots:" + origin) or await self._fetch_robots(origin, trigger)
+        tdmrep = self.cache.get("tdmrep:" + origin)
+        if need_tdmrep and (tdmrep is None or tdmrep.expires_at <= self.clock()):
+            tdmrep = await self._fetch_tdmrep(origin, trigger)
+        access: RobotsAccess = robots.value
+        preliminary = SitePolicy(self.policy, SiteDocuments(origin, access))
+        licenses = await self.licenses(preliminary.license_urls, origin, trigger)
+        tdm: _TdmRep | None = tdmrep.value if tdmrep is not None else None
+        site = SitePolicy(
+            self.policy,
+            SiteDocuments(origin, access, tdm.file if tdm else None, tdm.note if tdm else None, licenses),
+        )
+        self._compiled[origin] = (robots, tdmrep, site)
+        return site
+
+    async def _fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
+        key = "robots:" + origin
+        previous = self.cache.get(key)
+        result = await self.fetcher.fetch(
+            origin + "/robots.txt", "robots.txt", limit=self.robots_limit, trigger=trigger
+        )
+        access = RobotsAccess.from_result(
+            result.url,
+            result.status,
+            result.body,
+            detail=result.detail,
+            hops=result.hops,
+            fetched_at=result.fetched_at,
+            limit=self.robots_limit,
+        )
+        now = self.clock()
+        if access.state != UNREACHABLE:
+            entry = CachedDocument(access, now + self.ttl, 0, access)
+        else:
+            failures = (previous.failures if previous else 0) + 1
+            backoff = min(self.unreachable_retry * 2 ** (failures - 1), self.ttl)
+            if result.retry_after is not None:
+                backoff = min(max(backoff, result.retry_after), self.ttl)
+            last_good: RobotsAccess | None = previous.last_good if previous else None
+            if last_good is not None:
+                # The earlier copy stays in use; its evidence says it is stale and why.
+                stale = replace(
+                    last_good, detail=f"{last_good.detail}; refresh failed: {access.detail}", stale=True
+                )
+                entry = CachedDocument(stale, now + backoff, failures, last_good)
+            else:
+                entry = CachedDocument(access, now + backoff, failures, None)
+        self.cache.put(key, entry)
+        self.on_fetched(DocumentEvent("robots.txt", origin, result.url, result, entry))
+        return entry
+
+    async def _fetch_tdmrep(self, origin: str, trigger: Request | None) -> CachedDocument:
+        url = tdmrep_url_of(origin)
+        result = await self.fetcher.fetch(url, "tdmrep.json", limit=TDMREP_LIMIT, trigger=trigger)
+        note = None
+        file = None
+        quiet = None
+        if result.status is not None and 200 <= result.status < 300:
+            if "html" in result.content_type.lower():
+                # A soft 404: the origin answers every path with a page. It has no tdmrep.json.
+                quiet = f"served {result.content_type.split(';')[0]}, not JSON: no tdmrep.json"
+            else:
+                file, note = parse_tdmrep(result.body, url)
+                if file is not None and file.warnings:
+                    note = "; ".join(file.warnings)
+        # Any other outcome: the origin "does not implement this protocol" (TDMRep §3.2.1).
+        entry = CachedDocument(_TdmRep(file, note), self.clock() + self.ttl)
+        self.cache.put("tdmrep:" + origin, entry)
+        self.on_fetched(DocumentEvent("tdmrep.json", origin, url, result, entry, note, quiet))
+        return entry
+
+    async def licenses(
+        self, urls: Iterable[str], origin: str, trigger: Request | None = None
+    ) -> dict[str, RslDocument | str]:
+        """RSL documents by URL, each fetched once per crawl."""
+        found: dict[str, RslDocument | str] = {}
+        for url in urls:
+            if url not in self._licenses:
+                self._licenses[url] = await self._license_flight.run(
+                    url, lambda url=url: self._fetch_license(url, origin, trigger)
+                )
+            found[url] = self._licenses[url]
+        return found
+
+    async def _fetch_license(self, url: str, origin: str, trigger: Request | None) -> RslDocument | str:
+        result = await self.fetcher.fetch(url, "rsl", limit=LICENSE_LIMIT, trigger=trigger)
+        if result.status is None or not 200 <= result.status < 300:
+            document: RslDocument | str = f"could not be fetched ({result.detail})"
+        elif result.truncated:
+            document = f"larger than {LICENSE_LIMIT} bytes"
+        else:
+            document = parse_license(result.body, url)
+        note = document if isinstance(document, str) else None
+        self.on_fetched(
+            DocumentEvent("rsl", origin, url, result, CachedDocument(document, float("inf")), note)
+        )
+        return document

@@ -1,0 +1,135 @@
+"""Reading YAML rule files safely, keeping the line of every value for error messages.
+
+Rule packs and the agent catalogue are data: they are loaded with PyYAML's safe loader (no
+Python objects are ever constructed) and every value remembers where it was written, so a broken
+file stops the crawl with ``file:line: field: problem`` rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+__all__ = ["Located", "RuleFileError", "load_rule_file"]
+
+PathKey = tuple[str | int, ...]
+
+
+class RuleFileError(ValueError):
+    """A rule file that cannot be used; the message names file, line and field."""
+
+    def __init__(self, file: str, line: int | None, field: str, problem: str) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field + ': ' if field else ''}{problem}")
+
+
+class _Constructor(SafeConstructor):
+    pass
+
+
+class Located:
+    """A loaded rule file: its data, and the line each value came from."""
+
+    def __init__(self, file: str, data: Any, lines: dict[PathKey, int], sha256: str) -> None:
+        self.file = file
+        self.data = data
+        self.lines = lines
+        self.sha256 = sha256
+
+    def line(self, path: PathKey) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def error(self, path: PathKey, problem: str) -> RuleFileError:
+        field = ""
+        for part in path:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else part)
+        return RuleFileError(self.file, self.line(path), field, problem)
+
+
+def _convert(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], constructor: _Constructor, seen: set[int]
+) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        # Anchors and aliases could expand exponentially ("billion laughs"); rule files need none.
+        raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed", problem_mark=node.start_mark)
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(
+                    problem="mapping keys must be plain values", problem_mark=key_node.start_mark
+                )
+            key = constructor.construct_object(key_node)
+            if key == "<<":
+                raise yaml.MarkedYAMLError(
+                    problem="merge keys are not allowed", problem_mark=key_node.start_mark
+                )
+            if id(value_node) in seen:
+                raise yaml.MarkedYAMLError(
+                    problem="aliases (*name) are not allowed", problem_mark=key_node.start_mark
+                )
+            if key in result:
+                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+            result[key] = _convert(value_node, (*path, str(key)), lines, constructor, seen)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, (*path, i), lines, constructor, seen) for i, item in enumerate(node.value)]
+    return constructor.construct_object(node)
+
+
+def load_rule_file(path: str | Path, display: str | None = None) -> Located:
+    """Load one YAML rule file; YAML errors become :class:`RuleFileError` with the line."""
+    file_path = Path(path)
+    name = display or str(file_path)
+    try:
+        raw = file_path.read_bytes()
+    except OSError as exc:
+        raise RuleFileError(name, None, "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(name, None, "", f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    lines: dict[PathKey, int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = None if node is None else _convert(node, (), lines, _Constructor(), set())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise RuleFileError(name, line, "", str(exc.problem or exc.context or "invalid YAML")) from None
+    except yaml.YAMLError as exc:
+        raise RuleFileError(name, None, "", f"invalid YAML: {exc}") from None
+    return Located(name, data, lines, hashlib.sha256(raw).hexdigest())
+
+
+def expect_mapping(doc: Located, value: Any, path: PathKey) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise doc.error(path, f"must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def expect_list(doc: Located, value: Any, path: PathKey) -> Sequence[Any]:
+    if not isinstance(value, list):
+        raise doc.error(path, f"must be a list, not {type(value).__name__}")
+    return value
+
+
+def expect_str(doc: Located, value: Any, path: PathKey, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise doc.error(path, "must be a non-empty string" if not allow_empty else "must be a string")
+    return value.strip()

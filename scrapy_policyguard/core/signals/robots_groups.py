@@ -1,0 +1,87 @@
+"""robots.txt groups for AI crawlers, read as AI-use reservations.
+
+A site that disallows GPTBot, CCBot or Google-Extended has said its content is not for AI
+training, even when it lets our own crawler in. For every AI token of the agent catalogue that a
+group names (never through the ``*`` group: that one governs our own crawl permission), a Disallow
+that matches the path denies the purposes the catalogue gives that token (``ai-train`` for
+training crawlers and control tokens, ``ai-input`` for AI search and user-triggered fetchers).
+These statements are inferred: the vendors attach the meaning to their own token, not to ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..agents import Agent, AgentCatalogue
+from ..decision import Evidence, Outcome
+from ..purposes import Purpose
+from ..robots import MergedGroup, RobotsTxt, product_token
+
+__all__ = ["SOURCE", "AiGroups"]
+
+SOURCE = "robots-ai-groups"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """AI agents whose merged groups hold the same rules, matched once for all of them."""
+
+    group: MergedGroup  # the first agent's group; the others' rules are identical
+    members: tuple[tuple[Agent, MergedGroup], ...]
+    effects: dict[Purpose, Outcome]
+
+
+class AiGroups:
+    """The AI-crawler groups of one robots.txt, compiled for matching many paths."""
+
+    __slots__ = ("entries", "robots_url")
+
+    def __init__(self, robots: RobotsTxt, catalogue: AgentCatalogue, own_token: str, robots_url: str) -> None:
+        self.robots_url = robots_url
+        own = product_token(own_token)
+        by_rules: dict[tuple[tuple[bool, str], ...], list[tuple[Agent, MergedGroup]]] = {}
+        for key in sorted(robots.tokens & catalogue.keys):
+            agent = catalogue.get(key)
+            group = robots.named_group(key)
+            if key == own or agent is None or group is None or not agent.signals:
+                continue
+            signature = tuple((rule.allow, rule.pattern.source) for rule in group.rules)
+            if any(not allow for allow, _ in signature):
+                by_rules.setdefault(signature, []).append((agent, group))
+        self.entries = tuple(
+            _Entry(
+                members[0][1],
+                tuple(members),
+                dict.fromkeys(set().union(*(agent.signals for agent, _ in members)), Outcome.DENY),
+            )
+            for members in by_rules.values()
+        )
+
+    def evidence(self, path: str) -> list[Evidence]:
+        found: list[Evidence] = []
+        for entry in self.entries:
+            rule = entry.group.match(path)
+            if rule is None or rule.allow:
+                continue
+            index = entry.group.rules.index(rule)
+            tokens = ", ".join(agent.token for agent, _ in entry.members)
+            lines = "; ".join(
+                f"{agent.token}: line {group.rules[index].line.number}" for agent, group in entry.members
+            )
+            classes = ", ".join(
+                sorted({f"{agent.agent_class} ({agent.vendor})" for agent, _ in entry.members})
+            )
+            purposes = ", ".join(sorted(str(p) for p in entry.effects))
+            found.append(
+                Evidence(
+                    SOURCE,
+                    rule.line.text,
+                    f"{self.robots_url} line {rule.line.number}",
+                    f"robots.txt disallows {path} for AI crawler {tokens} [{classes}]: "
+                    f"read as a reservation of {purposes}",
+                    entry.effects,
+                    inferred=frozenset(entry.effects),
+                    refs={"tokens": tokens, "lines": lines, "group": entry.group.label},
+                )
+            )
+        return found
