@@ -81,7 +81,9 @@ class PolicyGuardDownloaderMiddleware:
     def _scrapy_robots_enabled(crawler: Crawler) -> bool:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             return False
-        enabled = build_component_list(crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
+        enabled = build_component_list(
+            crawler.settings.get_component_priority_dict_with_base("DOWNLOADER_MIDDLEWARES")
+        )
         return any(load_object(component) is RobotsTxtMiddleware for component in enabled)
 
     def _purpose(self, request: Request) -> Purpose | str:

@@ -133,13 +133,13 @@ class ResponseFacts:
 
 def _crawl_evidence(access: RobotsAccess, site: SitePolicy, path: str) -> Evidence:
     token = site.policy.user_agent
-    refs = {"token": token, "robots_url": access.url}
+    refs = {"token": token, "robots_url": access.url, "fetch": access.detail}
     if access.status is not None:
         refs["status"] = str(access.status)
     if access.hops:
         refs["redirects"] = " -> ".join(access.hops)
     if access.stale:
-        refs["stale"] = "earlier copy used: refresh was unreachable"
+        refs["stale"] = "an earlier copy is used because the refresh was unreachable (RFC 9309 §2.4)"
     if access.state == UNREACHABLE:
         return Evidence(
             _SOURCE,

@@ -18,6 +18,7 @@ _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _HEX = "0123456789ABCDEFabcdef"
 # Characters that may pass through unchanged: printable ASCII except '%', '*', '$' (handled
 # specially) and space.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SAFE_RUN = re.compile(r"[!-#&-)+-~]*")
 
 
@@ -71,7 +72,7 @@ def path_of(url: str) -> str:
         parts = urlsplit("http:" + url)
     elif url.startswith("/"):
         parts = urlsplit("http://h" + url)
-    elif "://" not in url:
+    elif not _SCHEME.match(url):
         # "example.com/a" is a host and a path, as in Google's GetPathParamsQuery.
         parts = urlsplit("http://" + url)
     else:
@@ -79,7 +80,7 @@ def path_of(url: str) -> str:
     path = parts.path or "/"
     if not path.startswith("/"):
         path = "/" + path
-    if parts.query or url.rstrip("#").endswith("?"):
+    if parts.query or url.split("#", 1)[0].endswith("?"):
         path = f"{path}?{parts.query}"
     return normalize_path(path)
 

@@ -44,7 +44,7 @@ _USER_AGENT = "user-agent"
 _ALLOW = "allow"
 _DISALLOW = "disallow"
 _SITEMAP = "sitemap"
-_INDEX_PAGES = ("/index.htm", "/index.html")
+_INDEX_PAGE = "/index.htm"
 
 #: Record names, lower-cased, including the frequent misspellings Google's parser accepts.
 _KEY_ALIASES = {
@@ -274,7 +274,7 @@ class RobotsTxt:
                 rules_seen = True
                 if value:  # an empty Allow/Disallow says nothing (Google case 27)
                     group.rules.append(Rule(name == _ALLOW, PathPattern(value), source))
-                    if name == _ALLOW and value.endswith(_INDEX_PAGES):
+                    if name == _ALLOW and value[value.rfind("/") :].startswith(_INDEX_PAGE):
                         # Google's extension: allowing /d/index.html also allows /d/ itself.
                         directory = value[: value.rindex("/") + 1] + "$"
                         group.rules.append(Rule(True, PathPattern(directory), source))

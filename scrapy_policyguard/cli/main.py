@@ -1,0 +1,45 @@
+"""``policyguard``: the offline tools, on the same engine as the Scrapy plugin.
+
+policyguard check URL [--purpose P] [--robots FILE | --fetch] ...   decide one URL, with evidence
+policyguard rules list | show ID | validate [PATHS]                  the platform-terms rule packs
+policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
+policyguard demo                                                      run the bundled demo crawl
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from . import check, demo, report, rules
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyguard",
+        description="Check URLs against robots.txt (RFC 9309), AI-usage signals and platform terms.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (check, rules, report, demo):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Test helpers shared by the crawl tests: a spider that records outcomes, settings, audit reading."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest_twisted
+import scrapy
+from scrapy.crawler import Crawler
+from twisted.internet.defer import Deferred
+
+from scrapy_policyguard import PolicyDenied
+
+#: Settings every test crawl starts from; a test's own settings override them.
+BASE_SETTINGS: dict[str, Any] = {
+    "ADDONS": {"scrapy_policyguard.Addon": 0},
+    "POLICYGUARD_USER_AGENT": "TestBot",
+    "ROBOTSTXT_OBEY": True,  # as startproject sets it: the add-on must retire Scrapy's middleware
+    "RETRY_ENABLED": False,
+    "DOWNLOAD_TIMEOUT": 5,
+    "LOG_LEVEL": "INFO",
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+}
+
+
+class ListSpider(scrapy.Spider):
+    """Requests the given URLs (and follows links when asked), recording what happened to each."""
+
+    name = "list"
+
+    def __init__(self, urls: list[str] | None = None, follow: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.urls = list(urls or [])
+        self.follow = follow
+        self.fetched: list[str] = []
+        self.decisions: dict[str, Any] = {}
+        self.denied: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.parse, errback=self.failed, dont_filter=True)
+
+    def parse(self, response: scrapy.http.Response):  # type: ignore[no-untyped-def]
+        self.fetched.append(response.url)
+        self.decisions[response.url] = response.meta.get("policyguard")
+        if self.follow and isinstance(response, scrapy.http.TextResponse):
+            for href in response.css("a::attr(href)").getall():
+                yield response.follow(href, callback=self.parse, errback=self.failed)
+
+    def failed(self, failure: Any) -> None:
+        url = failure.request.url
+        if failure.check(PolicyDenied):
+            self.denied[url] = failure.value.decision
+        else:
+            self.errors[url] = repr(failure.value)
+
+
+def coroutine_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Any]:
+    """Run an ``async def`` test as an asyncio task on the reactor pytest-twisted installed.
+
+    Scrapy's asyncio code (``asyncio.gather`` in its signal handling) needs a running task, which
+    ``pytest_twisted.ensureDeferred`` does not provide.
+    """
+
+    @functools.wraps(test)
+    @pytest_twisted.inlineCallbacks
+    def wrapper(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        yield Deferred.fromFuture(asyncio.ensure_future(test(*args, **kwargs)))
+
+    return wrapper
+
+
+def read_audit(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def guard_stats(crawler: Crawler) -> dict[str, Any]:
+    assert crawler.stats is not None
+    return {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("policyguard/")}
