@@ -9,19 +9,26 @@ __version__ = "0.1.0"
 
 from .adapters.addon import Addon
 from .adapters.downloader import PolicyDenied, PolicyGuardDownloaderMiddleware
+from .adapters.feeds import AllowedItemFilter, DeniedItemFilter
+from .adapters.pipeline import PolicyGuardPipeline
 from .adapters.settings import PolicyGuardConfigError
+from .adapters.spider import PolicyGuardSpiderMiddleware
 from .core.decision import Decision, Evidence, Outcome
 from .core.engine import check
 from .core.purposes import Purpose
 
 __all__ = [
     "Addon",
+    "AllowedItemFilter",
     "Decision",
+    "DeniedItemFilter",
     "Evidence",
     "Outcome",
     "PolicyDenied",
     "PolicyGuardConfigError",
     "PolicyGuardDownloaderMiddleware",
+    "PolicyGuardPipeline",
+    "PolicyGuardSpiderMiddleware",
     "Purpose",
     "__version__",
     "check",

@@ -7,15 +7,20 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 
 from .downloader import PolicyGuardDownloaderMiddleware
+from .pipeline import PolicyGuardPipeline
+from .spider import PolicyGuardSpiderMiddleware
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["DOWNLOADER_PRIORITY", "Addon"]
+__all__ = ["DOWNLOADER_PRIORITY", "PIPELINE_PRIORITY", "SPIDER_PRIORITY", "Addon"]
 
 #: Where Scrapy's RobotsTxtMiddleware sits: after OffsiteMiddleware (50), before anything that
 #: touches the network or sets headers.
 DOWNLOADER_PRIORITY = 100
+SPIDER_PRIORITY = 100
+#: After the media pipelines (conventionally 1), before storage pipelines (conventionally 300+).
+PIPELINE_PRIORITY = 200
 
 
 class Addon:
@@ -25,4 +30,10 @@ class Addon:
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PolicyGuardDownloaderMiddleware, DOWNLOADER_PRIORITY
+        )
+        settings.setdefault_in_component_priority_dict(
+            "SPIDER_MIDDLEWARES", PolicyGuardSpiderMiddleware, SPIDER_PRIORITY
+        )
+        settings.setdefault_in_component_priority_dict(
+            "ITEM_PIPELINES", PolicyGuardPipeline, PIPELINE_PRIORITY
         )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
@@ -136,6 +137,8 @@ class PolicyGuardDownloaderMiddleware:
             )
             return
         runtime.record(request, decision, "blocked")
+        if request.callback is NO_CALLBACK:
+            runtime.remember_media(request.url, decision)
         logger.debug("Blocked: %s: %s", request, decision.reason, extra={"spider": spider})
         raise PolicyDenied(decision)
 
@@ -149,6 +152,8 @@ class PolicyGuardDownloaderMiddleware:
         request.meta[DECISION_META] = updated
         newly_denied = not updated.allowed and decision.allowed
         self.runtime.record_response(request, updated, newly_denied)
+        if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
+            self.runtime.remember_media(request.url, updated)
         if newly_denied:
             logger.debug(
                 "Content denied by the response: %s: %s", response, updated.reason, extra={"spider": spider}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import weakref
+from collections import Counter, OrderedDict, defaultdict
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -28,6 +29,7 @@ from ..core.signals.rsl import RslDocument
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from .audit import AuditLog, audit_path
 from .fetch import DocumentFetcher
+from .items import ItemRecord
 from .settings import GuardSettings, PolicyGuardConfigError
 from .sites import DocumentEvent, SiteRegistry
 
@@ -41,6 +43,7 @@ __all__ = ["STATS_PREFIX", "GuardRuntime"]
 logger = logging.getLogger("scrapy_policyguard")
 
 STATS_PREFIX = "policyguard/"
+MEDIA_DECISIONS_KEPT = 10_000
 _RUNTIMES: weakref.WeakKeyDictionary[Crawler, GuardRuntime] = weakref.WeakKeyDictionary()
 
 
@@ -94,6 +97,10 @@ class GuardRuntime:
         spider_name = crawler.spider.name if crawler.spider is not None else "spider"
         path = audit_path(self.settings.audit_log, spider_name) if self.settings.audit_log else None
         self.audit = AuditLog(path)
+        # Decisions on media downloads (FilesPipeline / ImagesPipeline), by URL, for the pipeline.
+        self._media: OrderedDict[str, Decision] = OrderedDict()
+        # Per-origin counts for the totals record, so a report needs no record per allowed request.
+        self.per_origin: dict[str, Counter[str]] = defaultdict(Counter)
         self._opened = False
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
@@ -248,6 +255,65 @@ class GuardRuntime:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         return site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
 
+    def remember_media(self, url: str, decision: Decision) -> None:
+        self._media[url] = decision
+        self._media.move_to_end(url)
+        while len(self._media) > MEDIA_DECISIONS_KEPT:
+            self._media.popitem(last=False)
+
+    def media_decision(self, url: str) -> Decision | None:
+        return self._media.get(url)
+
+    def record_item(self, record: ItemRecord, action: str) -> None:
+        """Count one item outcome (kept, dropped, would-drop, tagged-denied) and audit it when due.
+
+        ``items/seen`` = ``items/kept`` + ``items/dropped``; ``items/allowed`` and
+        ``items/denied`` split the kept ones.
+        """
+        tag = record.tag or {}
+        allowed = bool(tag.get("allowed"))
+        sources = (
+            (record.decision.denied_by or ("default",))
+            if record.decision is not None
+            else ("unknown-provenance",)
+        )
+        origin = origin_of(record.source_url) if record.source_url else "(no response)"
+        self.inc("items/seen")
+        if record.decision is None:
+            self.inc("items/unknown_provenance")
+        if record.files_denied:
+            self.inc("items/files_denied", len(record.files_denied))
+        if action == "dropped":
+            self.inc("items/dropped")
+            self.per_origin[origin]["items_dropped"] += 1
+            for source in sources:
+                self.inc(f"items/dropped/{source}")
+        else:
+            self.inc("items/kept")
+            self.inc("items/allowed" if allowed else "items/denied")
+            self.per_origin[origin]["items_kept"] += 1
+            if not allowed:
+                self.per_origin[origin]["items_denied"] += 1
+                for source in sources:
+                    self.inc(f"items/denied/{source}")
+        if allowed and not self.settings.audit_all:
+            return
+        self.audit.write(
+            "item",
+            action=action,
+            url=record.source_url,
+            origin=origin,
+            fingerprint=tag.get("fingerprint"),
+            purpose=tag.get("purpose"),
+            outcome=tag.get("outcome"),
+            allowed=allowed,
+            reasons=tag.get("reasons"),
+            denied_by=list(sources) if not allowed else [],
+            provenance=tag.get("provenance"),
+            files_denied=record.files_denied,
+            conditions=tag.get("conditions"),
+        )
+
     def record(self, request: Request, decision: Decision | None, action: str, **extra: Any) -> None:
         """Count one request decision and write its audit record when it calls for one.
 
@@ -255,12 +321,18 @@ class GuardRuntime:
         ``requests/denied`` and ``requests/overridden``; ``requests/would_deny`` (audit mode) and
         ``requests/marked`` (fetched although a use is denied) are parts of ``requests/allowed``.
         """
+        counts = self.per_origin[origin_of(request.url)]
         if action == "blocked":
             self.inc("requests/denied")
+            counts["requests_denied"] += 1
         elif action == "override":
             self.inc("requests/overridden")
+            counts["requests_overridden"] += 1
         else:
             self.inc("requests/allowed")
+            counts["requests_allowed"] += 1
+            if action != "allowed":
+                counts[f"requests_{action.replace('-', '_')}"] += 1
         if action in ("blocked", "would-block", "marked"):
             assert decision is not None
             counter = {"blocked": "requests/denied", "would-block": "requests/would_deny"}.get(
@@ -279,6 +351,7 @@ class GuardRuntime:
         self.inc("responses/checked")
         if newly_denied:
             self.inc("responses/denied")
+            self.per_origin[origin_of(request.url)]["responses_denied"] += 1
             for source in decision.denied_by or ("default",):
                 self.inc(f"responses/denied/{source}")
         elif not self.settings.audit_all:
@@ -357,5 +430,6 @@ class GuardRuntime:
         )
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:
-        self.audit.write("totals", finish_reason=reason, stats=self.stats())
+        origins = {origin: dict(sorted(counts.items())) for origin, counts in sorted(self.per_origin.items())}
+        self.audit.write("totals", finish_reason=reason, stats=self.stats(), origins=origins)
         self.audit.close()

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_RULES": [],
     "POLICYGUARD_RULES_DISABLED": [],
     "POLICYGUARD_AGREEMENTS": {},
+    "POLICYGUARD_ITEM_ACTION": None,
+    "POLICYGUARD_ITEM_FIELD": "policyguard",
 }
 
 _MODES = ("enforce", "audit")
@@ -140,6 +142,20 @@ def _agreements(settings: BaseSettings) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in value.items()}
 
 
+def _item_action(settings: BaseSettings, purpose: Purpose) -> str:
+    value = settings.get("POLICYGUARD_ITEM_ACTION")
+    if value is None:
+        return "drop" if purpose is Purpose.AI_TRAIN else "tag"
+    return _choice(settings, "POLICYGUARD_ITEM_ACTION", ("drop", "tag"))
+
+
+def _item_field(settings: BaseSettings) -> str:
+    value = settings.get("POLICYGUARD_ITEM_FIELD", DEFAULTS["POLICYGUARD_ITEM_FIELD"])
+    if not isinstance(value, str) or not value.isidentifier():
+        raise _error("POLICYGUARD_ITEM_FIELD", value, "must be a field name", 'e.g. "policyguard"')
+    return value
+
+
 @dataclass(frozen=True)
 class UserAgentChoice:
     """Our product token and the setting it came from (recorded in the audit trail)."""
@@ -214,6 +230,8 @@ class GuardSettings:
     rules: tuple[str, ...]
     rules_disabled: tuple[str, ...]
     agreements: dict[str, str]
+    item_action: str
+    item_field: str
 
     @property
     def enforce(self) -> bool:
@@ -254,6 +272,8 @@ class GuardSettings:
             rules=_strings(settings, "POLICYGUARD_RULES"),
             rules_disabled=_strings(settings, "POLICYGUARD_RULES_DISABLED"),
             agreements=_agreements(settings),
+            item_action=_item_action(settings, purpose),
+            item_field=_item_field(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -275,4 +295,6 @@ class GuardSettings:
             "POLICYGUARD_RULES": list(self.rules),
             "POLICYGUARD_RULES_DISABLED": list(self.rules_disabled),
             "POLICYGUARD_AGREEMENTS": self.agreements,
+            "POLICYGUARD_ITEM_ACTION": self.item_action,
+            "POLICYGUARD_ITEM_FIELD": self.item_field,
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -196,7 +197,7 @@ def render(decision: Decision) -> str:
         inferred = f" [inferred: {', '.join(sorted(map(str, item.inferred)))}]" if item.inferred else ""
         lines.append(f"   - [{item.source}] {item.rule}")
         lines.append(f"     at {item.location}")
-        lines.append(f"     {item.detail}")
+        lines.extend(textwrap.wrap(item.detail, 100, initial_indent="     ", subsequent_indent="     "))
         lines.append(f"     => {effects}{inferred}")
         for key, value in item.refs.items():
             if key in (

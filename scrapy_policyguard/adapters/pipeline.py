@@ -1,0 +1,124 @@
+"""The item pipeline: tag every item with its policy, drop those its purpose may not use.
+
+POLICYGUARD_ITEM_ACTION:
+``"drop"`` (the default when the purpose is ai-train): a denied item raises DropItem with the
+           reason; allowed items are tagged. In audit mode nothing is dropped: the item is tagged
+           and recorded as "would-drop".
+``"tag"``  (the default otherwise): every item is tagged; route them with the feed filters.
+
+Every dropped item leaves an audit record (source URL, a stable fingerprint, reasons) and the
+stats ``policyguard/items/{seen,kept,dropped,dropped/<source>}`` reconcile: seen = kept + dropped.
+The pipeline runs after Scrapy's media pipelines (priority 1), so the files an item downloaded are
+known: a file whose own response denies the purpose (``noimageai`` on an image, say), or that the
+page's ``noimageai`` covers, is listed in the tag's ``files_denied``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+
+from .items import ItemRecord, build_tag, item_fingerprint, item_records
+from .runtime import GuardRuntime
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+__all__ = ["PolicyGuardPipeline"]
+
+logger = logging.getLogger("scrapy_policyguard")
+
+NOIMAGEAI = "noimageai"
+
+
+class PolicyGuardPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.runtime = GuardRuntime.of(crawler)
+        settings = self.runtime.settings
+        if not settings.enabled:
+            raise NotConfigured("POLICYGUARD_ENABLED is False")
+        self.crawler = crawler
+        self.field = settings.item_field
+        self.action = settings.item_action
+        self._warned: set[type] = set()
+        self._file_fields = [
+            crawler.settings.get("FILES_URLS_FIELD", "file_urls"),
+            crawler.settings.get("IMAGES_URLS_FIELD", "image_urls"),
+        ]
+        self._image_field = crawler.settings.get("IMAGES_URLS_FIELD", "image_urls")
+        # Connected after the feed exporter's handlers (extensions are built first), so feed
+        # filters still find the record when they run.
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._item_done, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PolicyGuardPipeline:
+        return cls(crawler)
+
+    def _item_done(self, item: Any, **kwargs: Any) -> None:
+        item_records.discard(item)
+
+    def _files_denied(self, item: Any, record: ItemRecord) -> list[dict[str, Any]]:
+        adapter = ItemAdapter(item)
+        page_noimageai = record.decision is not None and any(
+            NOIMAGEAI in c for c in record.decision.conditions
+        )
+        denied = []
+        for name in self._file_fields:
+            urls = adapter.get(name) or []
+            for url in urls if isinstance(urls, list) else []:
+                decision = self.runtime.media_decision(url)
+                if decision is not None and not decision.allowed:
+                    denied.append(
+                        {"url": url, "field": name, "reasons": [e.summary() for e in decision.denials]}
+                    )
+                elif page_noimageai and name == self._image_field:
+                    denied.append(
+                        {
+                            "url": url,
+                            "field": name,
+                            "reasons": [f"the page it came from says noimageai ({record.source_url})"],
+                        }
+                    )
+        return denied
+
+    def _write_tag(self, item: Any, tag: dict[str, Any]) -> None:
+        try:
+            ItemAdapter(item)[self.field] = tag
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            if type(item) not in self._warned:
+                self._warned.add(type(item))
+                logger.warning(
+                    "%s items cannot take the %r field (%s): their policy is kept beside them for the "
+                    "feed filters and the audit trail, but not exported. Declare the field "
+                    "(e.g. %s = scrapy.Field()) to export it.",
+                    type(item).__name__,
+                    self.field,
+                    type(exc).__name__,
+                    self.field,
+                )
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        runtime = self.runtime
+        record = item_records.get(item)
+        if record is None:
+            record = ItemRecord(item, None, None, "")
+            item_records.put(record)
+        record.files_denied = self._files_denied(item, record)
+        purpose = str(record.decision.purpose if record.decision else runtime.settings.purpose)
+        record.tag = build_tag(
+            record, purpose, item_fingerprint(item, exclude=self.field), runtime.settings.unknown_allows
+        )
+        if not record.tag["allowed"] and self.action == "drop":
+            if runtime.settings.enforce:
+                runtime.record_item(record, "dropped")
+                raise DropItem(f"Denied for {purpose}: {'; '.join(record.tag['reasons'])}")
+            runtime.record_item(record, "would-drop")
+        else:
+            runtime.record_item(record, "kept" if record.tag["allowed"] else "tagged-denied")
+        self._write_tag(item, record.tag)
+        return item

@@ -1,0 +1,46 @@
+"""The spider middleware: every item a callback yields is matched to the decision of its response.
+
+The decision is the response-stage one the downloader middleware left in ``response.meta``
+(robots.txt, AI signals and terms known before the request, plus the response's own headers and
+markup). Items yielded from ``start()`` came from no response: their provenance is unknown, and
+the pipeline applies POLICYGUARD_UNKNOWN to them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import NotConfigured
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from ..core.decision import Decision
+from .audit import utc_now
+from .downloader import DECISION_META
+from .items import ItemRecord, item_records
+from .runtime import GuardRuntime
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+__all__ = ["PolicyGuardSpiderMiddleware"]
+
+
+class PolicyGuardSpiderMiddleware(BaseSpiderMiddleware):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.runtime = GuardRuntime.of(crawler)
+        if not self.runtime.settings.enabled:
+            raise NotConfigured("POLICYGUARD_ENABLED is False")
+
+    def get_processed_item(self, item: Any, response: Response | None) -> Any:
+        decision = response.meta.get(DECISION_META) if response is not None else None
+        item_records.put(
+            ItemRecord(
+                item,
+                decision if isinstance(decision, Decision) else None,
+                response.url if response is not None else None,
+                utc_now(),
+            )
+        )
+        return item

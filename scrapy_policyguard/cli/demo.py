@@ -1,0 +1,103 @@
+"""``policyguard demo``: crawl the bundled demo web with example_project and print the audit report.
+
+The demo web is a set of local sites with real host names (x.com, www.reddit.com, a news site
+that blocks AI crawlers, an art site that says noai, a TDMRep publisher...) served from
+``example_project/demoweb/sites`` by :class:`~scrapy_policyguard.localweb.LocalWeb`; Scrapy reaches
+them through its own proxy support (``http_proxy``), so no internet is needed. The crawl is the
+example project's ``demo`` spider, run by ``scrapy crawl`` as a user would run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..localweb import LocalWeb
+from .report import load_report, render_text
+
+__all__ = ["find_project", "register"]
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("demo", help="crawl the local demo web with example_project and report")
+    p.add_argument("--project", type=Path, help="the example_project folder (default: found from here)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="where feeds, audit log and report go")
+    p.add_argument("--spider", default="demo", help="the spider to run (demo or search_demo)")
+    p.add_argument("--serve", action="store_true", help="only serve the demo web until Ctrl-C")
+    p.set_defaults(run=run)
+
+
+def find_project(start: Path | None = None) -> Path:
+    candidates = []
+    if start is not None:
+        candidates.append(start)
+    candidates += [Path.cwd() / "example_project", Path(__file__).resolve().parents[2] / "example_project"]
+    for candidate in candidates:
+        if (candidate / "scrapy.cfg").is_file() and (candidate / "demoweb" / "sites").is_dir():
+            return candidate.resolve()
+    raise SystemExit("policyguard demo: example_project/ not found; run from a checkout or pass --project")
+
+
+def run(args: argparse.Namespace) -> int:
+    project = find_project(args.project)
+    with LocalWeb(sites_dir=project / "demoweb" / "sites") as web:
+        if args.serve:
+            print(f"Demo web on {web.address}. Crawl it with:\n  cd {project}")
+            print(f"  http_proxy={web.proxy_url} scrapy crawl {args.spider}\nCtrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        out = args.out.resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("train.jsonl", "quarantine.jsonl", "audit.jsonl", "report.html"):
+            (out / name).unlink(missing_ok=True)
+        env = dict(os.environ)
+        env.update(
+            http_proxy=web.proxy_url,
+            SCRAPY_SETTINGS_MODULE="example_project.settings",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(project), env.get("PYTHONPATH")])),
+        )
+        env.pop("no_proxy", None)
+        env.pop("NO_PROXY", None)
+        print(
+            f"Demo web on {web.address}; crawling with spider {args.spider!r} (purpose from its settings) ..."
+        )
+        feeds = {
+            str(out / "train.jsonl"): {
+                "format": "jsonlines",
+                "item_filter": "scrapy_policyguard.AllowedItemFilter",
+            },
+            str(out / "quarantine.jsonl"): {
+                "format": "jsonlines",
+                "item_filter": "scrapy_policyguard.DeniedItemFilter",
+            },
+        }
+        overrides = {
+            "LOG_LEVEL": "WARNING",
+            "FEEDS": json.dumps(feeds),
+            "POLICYGUARD_AUDIT_LOG": str(out / "audit.jsonl"),
+            "FILES_STORE": str(out / "files"),
+        }
+        command = [sys.executable, "-m", "scrapy", "crawl", args.spider]
+        for name, value in overrides.items():
+            command += ["-s", f"{name}={value}"]
+        crawl = subprocess.run(command, cwd=project, env=env, check=False)
+    audit = out / "audit.jsonl"
+    if not audit.exists():
+        print("policyguard demo: the crawl wrote no audit log", file=sys.stderr)
+        return crawl.returncode or 1
+    report = load_report(audit)
+    from .report_html import render_html
+
+    (out / "report.html").write_text(render_html(report), encoding="utf-8")
+    print(render_text(report, top=3))
+    print(f"\nWritten: {out / 'train.jsonl'}, {out / 'quarantine.jsonl'}, {audit}, {out / 'report.html'}")
+    return crawl.returncode

@@ -1,0 +1,190 @@
+"""The audit report as one self-contained HTML page: inline CSS and SVG, no scripts, no fetches."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from .report import Report
+
+__all__ = ["render_html"]
+
+_SERIES = [
+    ("requests_allowed", "fetched", "#3b8c5a"),
+    ("requests_denied", "blocked before fetching", "#c0392b"),
+    ("requests_would_deny", "would be blocked (audit mode)", "#e67e22"),
+    ("requests_marked", "fetched, use denied", "#d4a017"),
+    ("responses_denied", "use denied by the response", "#8e44ad"),
+]
+_ITEM_SERIES = [
+    ("items_kept", "items kept", "#2e86c1"),
+    ("items_dropped", "items dropped", "#7f8c8d"),
+]
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d2327;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.meta{color:#555}.bad{background:#fdecea;border:1px solid #e0a39b;padding:.6rem 1rem;border-radius:6px}
+.ok{background:#eaf6ee;border:1px solid #9fd0ae;padding:.6rem 1rem;border-radius:6px}
+table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{text-align:left;padding:.35rem .5rem;
+border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f7f7}td.n{text-align:right;
+font-variant-numeric:tabular-nums}.legend span{display:inline-block;margin-right:1rem}
+.sw{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-1px}
+code{background:#f3f3f3;padding:0 .25rem;border-radius:3px;font-size:.9em}.small{font-size:.85em;color:#555}
+"""
+
+
+def _bar_chart(rows: list[tuple[str, dict[str, int]]], series: list[tuple[str, str, str]]) -> str:
+    """Horizontal stacked bars, one per row, as inline SVG."""
+    if not rows:
+        return "<p class=small>Nothing to chart.</p>"
+    label_w, bar_w, row_h = 260, 560, 26
+    top = max((sum(counts.get(k, 0) for k, _, _ in series) for _, counts in rows), default=0) or 1
+    height = row_h * len(rows) + 10
+    parts = [
+        f'<svg role="img" width="{label_w + bar_w + 80}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for index, (label, counts) in enumerate(rows):
+        y = 5 + index * row_h
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="13">{escape(label[:40])}</text>'
+        )
+        x = float(label_w)
+        total = 0
+        for key, title, colour in series:
+            value = counts.get(key, 0)
+            if not value:
+                continue
+            width = bar_w * value / top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 3}" width="{max(width, 1):.1f}" height="{row_h - 8}" fill="{colour}">'
+                f"<title>{escape(title)}: {value}</title></rect>"
+            )
+            x += width
+            total += value
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}" font-size="12">{total}</text>')
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span><i class="sw" style="background:{c}"></i>{escape(t)}</span>' for _, t, c in series
+    )
+    return f'<div class="legend small">{legend}</div>' + "".join(parts)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{' class=n' if i in numeric else ''}>{cell}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(report: Report, top: int = 5) -> str:
+    data = report.to_dict(top)
+    crawl: dict[str, Any] = data["crawl"]
+    origins = data["origins"]
+    status = (
+        '<p class="ok">This audit log is complete: the crawl finished and every record could be read.</p>'
+        if report.complete
+        else '<p class="bad"><b>Incomplete audit log.</b> '
+        + escape("; ".join(data["problems"]))
+        + ". The figures come from the records present; fetched pages are not counted.</p>"
+    )
+    keys = [k for k, _, _ in _SERIES + _ITEM_SERIES]
+    per_origin_rows = [
+        [f"<code>{escape(o['origin'])}</code>"]
+        + [
+            escape(f"{o['robots']['state']} ({o['robots']['status']})") if o["robots"] else "-",
+        ]
+        + [str(o["counts"].get(k, 0)) for k in keys]
+        for o in origins
+    ]
+    sources: dict[str, int] = {}
+    for o in origins:
+        for source, count in o["denials_by_source"].items():
+            sources[source] = sources.get(source, 0) + count
+    source_rows = [(s, {"n": n}) for s, n in sorted(sources.items(), key=lambda kv: -kv[1])]
+    reasons_html = []
+    for o in origins:
+        if not o["reasons"]:
+            continue
+        rows = [
+            [
+                str(r["count"]),
+                escape(r["source"]),
+                f"<code>{escape(r['rule'])}</code>",
+                escape(r["location"]),
+                escape(r["detail"]),
+            ]
+            for r in o["reasons"]
+        ]
+        reasons_html.append(
+            f"<h3><code>{escape(o['origin'])}</code></h3>"
+            + _table(["count", "source", "rule", "where", "meaning"], rows, {0})
+        )
+    rules = crawl.get("rules") or []
+    rule_rows = [
+        [
+            escape(str(r.get("id", r.get("kind")))),
+            escape(str(r.get("version", r.get("entries", "")))),
+            f"<code class=small>{escape(str(r.get('sha256', ''))[:16])}</code>",
+            escape(str(r.get("file", ""))),
+        ]
+        for r in rules
+    ]
+    stats_rows = [[escape(k.removeprefix("policyguard/")), str(v)] for k, v in data["stats"].items()]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Crawl policy report: {escape(str(crawl.get("spider")))}</title><style>{_CSS}</style></head><body>
+<h1>What this crawl was allowed to collect, and why</h1>
+<p class="meta">Spider <b>{escape(str(crawl.get("spider")))}</b>, declared purpose <b>{
+        escape(str(crawl.get("purpose")))
+    }</b>
+(the use the collected content is meant for), crawler name <code>{
+        escape(str(crawl.get("user_agent")))
+    }</code>,
+mode {escape(str(crawl.get("mode")))}. Started {escape(str(crawl.get("started")))}, finished
+{escape(str(crawl.get("finished") or "-"))}. Audit log <code>{escape(report.path)}</code>, crawl id
+<code>{escape(str(crawl.get("id")))}</code>.</p>
+{status}
+<h2>Decisions per site</h2>
+<p class="small">For each website (origin): pages fetched, pages not fetched because a rule forbids it,
+and the items (records of content) kept for the declared purpose or dropped.</p>
+{_bar_chart([(o["origin"], o["counts"]) for o in origins], _SERIES)}
+{_bar_chart([(o["origin"], o["counts"]) for o in origins], _ITEM_SERIES)}
+{
+        _table(
+            [
+                "site",
+                "robots.txt",
+                "fetched",
+                "blocked",
+                "would block",
+                "fetched, use denied",
+                "denied by response",
+                "items kept",
+                "items dropped",
+            ],
+            per_origin_rows,
+            set(range(2, 9)),
+        )
+    }
+<h2>Decisions per source of the rule</h2>
+<p class="small">Which kind of rule made the decisions: <code>robots.txt</code> (the site's crawling rules),
+<code>robots-ai-groups</code> (the site blocks AI crawlers), <code>content-signal</code>,
+<code>content-usage</code>, <code>tdmrep</code>, <code>rsl</code> (machine-readable AI-use reservations and
+licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai) and
+<code>terms</code> (the platform's terms of service); <code>item:</code> counts dropped items.</p>
+{_bar_chart(source_rows, [("n", "decisions", "#34495e")])}
+<h2>Main reasons, with their evidence</h2>
+{"".join(reasons_html) or "<p>No request or item was denied.</p>"}
+<h2>Rules in force</h2>
+{_table(["rule set", "version", "sha256", "file"], rule_rows)}
+<h2>All counters</h2>
+{_table(["counter", "value"], stats_rows, {1})}
+<p class="small">Generated by scrapy-policyguard {escape(str(crawl.get("plugin_version")))}.</p>
+</body></html>
+"""
