@@ -46,6 +46,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: Ceiling for a fetched document, compressed or not: bounds what a gzip bomb can inflate to. A
+#: larger robots.txt (by Content-Length) cannot be read and counts as unreachable.
+DOCUMENT_MAXSIZE = 32 * 1024 * 1024
+
 #: Request.meta key marking the plugin's own document fetches; its value names the document kind.
 FETCH_META = "policyguard_fetch"
 _BYTES_META = "_policyguard_bytes"
@@ -167,13 +171,16 @@ class DocumentFetcher:
             "handle_httpstatus_all": True,
             "allow_offsite": True,
         }
-        if self._maxsize:
-            # Never let DOWNLOAD_MAXSIZE cut a document below what must be read (RFC 9309 §2.5).
-            meta["download_maxsize"] = max(self._maxsize, 2 * limit)
+        # At least twice what must be read (RFC 9309 §2.5), at most DOCUMENT_MAXSIZE.
+        ceiling = min(self._maxsize, DOCUMENT_MAXSIZE) if self._maxsize else DOCUMENT_MAXSIZE
+        meta["download_maxsize"] = max(ceiling, 2 * limit)
         if trigger is not None and trigger.meta.get("proxy"):
             meta["proxy"] = trigger.meta["proxy"]
         self._limits[kind] = limit
-        return Request(url, meta=meta, callback=NO_CALLBACK, dont_filter=True)
+        # Ask for the file uncompressed; a server that compresses anyway is bounded by the ceiling.
+        return Request(
+            url, meta=meta, callback=NO_CALLBACK, dont_filter=True, headers={"Accept-Encoding": "identity"}
+        )
 
     async def _download(self, request: Request) -> Response:
         engine = self.crawler.engine
@@ -194,6 +201,10 @@ class DocumentFetcher:
             except Exception as exc:
                 return FetchResult(url, None, b"", describe_failure(exc), tuple(hops), started)
             status = response.status
+            if "dataloss" in response.flags:
+                # The connection broke mid-body: what arrived may lack the rules that matter.
+                detail = f"HTTP {status}, but the body was cut short (connection lost)"
+                return FetchResult(url, None, b"", detail, tuple(hops), started)
             location = response.headers.get(b"Location") if 300 <= status < 400 else None
             if location:
                 target = urljoin(current, location.decode("latin-1").strip())

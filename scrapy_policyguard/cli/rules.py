@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..core.bundled import bundled_packs, bundled_rules_dir
@@ -35,6 +36,7 @@ def _packs(args: argparse.Namespace) -> list[TermsPack]:
     packs, warnings = assemble_packs(bundled_packs(), args.rules, args.disable)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    TermsIndex(packs)  # two packs claiming one host is an error here too
     return packs
 
 
@@ -100,9 +102,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    paths = args.paths or [str(bundled_rules_dir() / "terms")]
+    root = bundled_rules_dir()
+    paths = args.paths or [str(root / "terms")]
     try:
-        packs = load_packs(paths)
+        packs = load_packs(paths, display_root=Path.cwd() if args.paths else root.parent)
         TermsIndex(packs)
     except RuleFileError as exc:
         print(f"error: {exc}", file=sys.stderr)

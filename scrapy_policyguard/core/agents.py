@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .purposes import Purpose, UnknownPurposeError, parse_purpose
 from .robots import product_token
-from .rulefiles import Located, expect_list, expect_mapping, expect_str, load_rule_file
+from .rulefiles import Located, expect_list, expect_mapping, expect_schema, expect_str, load_rule_file
 
 __all__ = ["CLASSES", "Agent", "AgentCatalogue"]
 
@@ -25,6 +25,9 @@ CLASSES: dict[str, frozenset[Purpose]] = {
     "search": frozenset({Purpose.AI_INPUT}),
     "user": frozenset({Purpose.AI_INPUT}),
 }
+
+
+_AGENT_FIELDS = ("token", "aliases", "matches", "vendor", "class", "signals", "source", "basis", "note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +70,15 @@ class AgentCatalogue:
 
     @classmethod
     def from_document(cls, doc: Located) -> AgentCatalogue:
-        root = expect_mapping(doc, doc.data, ())
-        if root.get("schema") != 1:
-            raise doc.error(("schema",), "must be 1")
+        root = expect_mapping(
+            doc, doc.data, (), ("schema", "title", "reviewed", "sources", "classes", "agents")
+        )
+        expect_schema(doc, root)
         agents: list[Agent] = []
         seen: dict[str, int] = {}
         for index, raw in enumerate(expect_list(doc, root.get("agents"), ("agents",))):
             path = ("agents", index)
-            entry = expect_mapping(doc, raw, path)
+            entry = expect_mapping(doc, raw, path, _AGENT_FIELDS)
             token = expect_str(doc, entry.get("token"), (*path, "token"))
             agent_class = entry.get("class")
             if agent_class not in CLASSES:

@@ -432,6 +432,7 @@ def terms_index(rules: TermsIndex | Iterable[TermsPack | str | Path] | None) -> 
         return rules
     if rules is None:
         return TermsIndex(bundled_packs())
+    rules = list(rules)
     packs = [item for item in rules if isinstance(item, TermsPack)]
     packs += load_packs([item for item in rules if not isinstance(item, TermsPack)])
     return TermsIndex(packs)

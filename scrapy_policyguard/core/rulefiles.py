@@ -7,6 +7,7 @@ file stops the crawl with ``file:line: field: problem`` rather than a traceback.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,11 @@ class RuleFileError(ValueError):
 
 
 class _Constructor(SafeConstructor):
-    pass
+    """Safe constructors, except that dates stay text for the schema to check (and report)."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 
 class Located:
@@ -59,14 +64,11 @@ class Located:
         return RuleFileError(self.file, self.line(path), field, problem)
 
 
-def _convert(
-    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], constructor: _Constructor, seen: set[int]
-) -> Any:
+def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], constructor: _Constructor) -> Any:
     lines[path] = node.start_mark.line + 1
-    if id(node) in seen:
-        # Anchors and aliases could expand exponentially ("billion laughs"); rule files need none.
-        raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed", problem_mark=node.start_mark)
-    seen.add(id(node))
+    plain = _PLAIN_TAGS.get(type(node))
+    if plain is not None and node.tag != plain:
+        raise yaml.MarkedYAMLError(problem=f"tags are not allowed ({node.tag})", problem_mark=node.start_mark)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -74,22 +76,30 @@ def _convert(
                 raise yaml.MarkedYAMLError(
                     problem="mapping keys must be plain values", problem_mark=key_node.start_mark
                 )
+            if key_node.value == "<<":
+                raise yaml.MarkedYAMLError(
+                    problem="merge keys are not allowed (<<)", problem_mark=key_node.start_mark
+                )
             key = constructor.construct_object(key_node)
-            if key == "<<":
-                raise yaml.MarkedYAMLError(
-                    problem="merge keys are not allowed", problem_mark=key_node.start_mark
-                )
-            if id(value_node) in seen:
-                raise yaml.MarkedYAMLError(
-                    problem="aliases (*name) are not allowed", problem_mark=key_node.start_mark
-                )
             if key in result:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-            result[key] = _convert(value_node, (*path, str(key)), lines, constructor, seen)
+            result[key] = _convert(value_node, (*path, str(key)), lines, constructor)
+            # A field's line is its key's, also when its value is a block on the lines below.
+            lines[(*path, str(key))] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines, constructor, seen) for i, item in enumerate(node.value)]
+        return [_convert(item, (*path, i), lines, constructor) for i, item in enumerate(node.value)]
     return constructor.construct_object(node)
+
+
+def _refuse_aliases(text: str) -> None:
+    # Aliases could expand exponentially ("billion laughs"); rule files need none. Checked on the
+    # event stream, before anything is composed, so the error points at the alias itself.
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed", problem_mark=event.start_mark
+            )
 
 
 def load_rule_file(path: str | Path, display: str | None = None) -> Located:
@@ -106,8 +116,9 @@ def load_rule_file(path: str | Path, display: str | None = None) -> Located:
         raise RuleFileError(name, None, "", f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     lines: dict[PathKey, int] = {}
     try:
+        _refuse_aliases(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = None if node is None else _convert(node, (), lines, _Constructor(), set())
+        data = None if node is None else _convert(node, (), lines, _Constructor())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -117,10 +128,26 @@ def load_rule_file(path: str | Path, display: str | None = None) -> Located:
     return Located(name, data, lines, hashlib.sha256(raw).hexdigest())
 
 
-def expect_mapping(doc: Located, value: Any, path: PathKey) -> Mapping[str, Any]:
+def expect_mapping(
+    doc: Located, value: Any, path: PathKey, known: Sequence[str] | None = None
+) -> Mapping[str, Any]:
+    """``value`` as a mapping; with ``known``, a key outside it is an error (a typo would
+    otherwise silently drop a rule's meaning)."""
     if not isinstance(value, Mapping):
         raise doc.error(path, f"must be a mapping, not {type(value).__name__}")
+    if known is not None:
+        for key in value:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+                raise doc.error((*path, str(key)), f"unknown field{hint}")
     return value
+
+
+def expect_schema(doc: Located, root: Mapping[str, Any], version: int = 1) -> None:
+    value = root.get("schema")
+    if type(value) is not int or value != version:
+        raise doc.error(("schema",), f"must be {version}")
 
 
 def expect_list(doc: Located, value: Any, path: PathKey) -> Sequence[Any]:

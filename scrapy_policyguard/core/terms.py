@@ -32,14 +32,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .decision import Evidence, Outcome
 from .paths import PathPattern
 from .purposes import Purpose, UnknownPurposeError, parse_purpose
-from .rulefiles import Located, RuleFileError, expect_list, expect_mapping, expect_str, load_rule_file
+from .rulefiles import (
+    Located,
+    RuleFileError,
+    expect_list,
+    expect_mapping,
+    expect_schema,
+    expect_str,
+    load_rule_file,
+)
 
 __all__ = ["SOURCE", "TermsIndex", "TermsPack", "TermsRule", "load_packs", "normalize_host"]
 
@@ -104,6 +112,7 @@ class TermsPack:
     rules: tuple[TermsRule, ...]
     file: str
     sha256: str
+    host_lines: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # host -> (field, line)
 
     @property
     def version(self) -> str:
@@ -174,7 +183,7 @@ def _hosts(doc: Located, value: Any, path: tuple[str | int, ...]) -> tuple[str, 
 
 
 def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
-    entry = expect_mapping(doc, raw, path)
+    entry = expect_mapping(doc, raw, path, _RULE_FIELDS)
     purposes = []
     for index, name in enumerate(expect_list(doc, entry.get("purposes"), (*path, "purposes"))):
         try:
@@ -204,7 +213,7 @@ def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
     sources = []
     for i, raw_source in enumerate(expect_list(doc, entry.get("sources"), (*path, "sources"))):
         where = (*path, "sources", i)
-        source = expect_mapping(doc, raw_source, where)
+        source = expect_mapping(doc, raw_source, where, _SOURCE_FIELDS)
         url = expect_str(doc, source.get("url"), (*where, "url"))
         if not url.startswith(("https://", "http://")):
             raise doc.error((*where, "url"), "must be an http(s) URL")
@@ -233,16 +242,36 @@ def _flag(doc: Located, value: Any, path: tuple[str | int, ...]) -> bool:
     return value
 
 
+_PACK_FIELDS = ("schema", "id", "name", "reviewed", "hosts", "licence_routes", "rules")
+_HOST_FIELDS = ("domains", "names")
+_RULE_FIELDS = (
+    "purposes",
+    "outcome",
+    "conditions",
+    "paths",
+    "clause",
+    "effective",
+    "confidence",
+    "sources",
+    "lifted_by_agreement",
+)
+_SOURCE_FIELDS = ("url", "title", "date")
+
+
 def parse_pack(doc: Located) -> TermsPack:
-    root = expect_mapping(doc, doc.data, ())
-    if root.get("schema") != 1:
-        raise doc.error(("schema",), "must be 1")
+    root = expect_mapping(doc, doc.data, (), _PACK_FIELDS)
+    expect_schema(doc, root)
     pack_id = expect_str(doc, root.get("id"), ("id",))
     if not _ID.fullmatch(pack_id):
         raise doc.error(("id",), f"{pack_id!r}: use lower-case letters, digits and '-'")
-    hosts = expect_mapping(doc, root.get("hosts"), ("hosts",))
+    hosts = expect_mapping(doc, root.get("hosts"), ("hosts",), _HOST_FIELDS)
     domains = _hosts(doc, hosts.get("domains"), ("hosts", "domains"))
     names = _hosts(doc, hosts.get("names"), ("hosts", "names"))
+    host_lines = {
+        host: (f"hosts.{kind}[{i}]", doc.line(("hosts", kind, i)) or 0)
+        for kind, listed in (("domains", domains), ("names", names))
+        for i, host in enumerate(listed)
+    }
     if not domains and not names:
         raise doc.error(("hosts",), "names no host")
     routes = tuple(
@@ -264,6 +293,7 @@ def parse_pack(doc: Located) -> TermsPack:
         rules,
         doc.file,
         doc.sha256,
+        host_lines,
     )
 
 
@@ -312,9 +342,9 @@ class TermsIndex:
                 for host in hosts:
                     other = table.get(host)
                     if other is not None and other.id != pack.id:
-                        raise RuleFileError(
-                            pack.file, None, "hosts", f"{host} is also claimed by pack {other.id!r}"
-                        )
+                        where, line = pack.host_lines.get(host, ("hosts", 0))
+                        problem = f"{host} is also claimed by pack {other.id!r} ({other.file})"
+                        raise RuleFileError(pack.file, line or None, where, problem)
                     table[host] = pack
         self.by_id: Mapping[str, TermsPack] = {pack.id: pack for pack in packs}
 
