@@ -152,8 +152,6 @@ class PolicyGuardDownloaderMiddleware:
         request.meta[DECISION_META] = updated
         newly_denied = not updated.allowed and decision.allowed
         self.runtime.record_response(request, updated, newly_denied)
-        if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
-            self.runtime.remember_media(request.url, updated)
         if newly_denied:
             logger.debug(
                 "Content denied by the response: %s: %s", response, updated.reason, extra={"spider": spider}

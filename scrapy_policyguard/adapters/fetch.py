@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urljoin
 
 from scrapy import Request, signals
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
@@ -161,6 +161,8 @@ class DocumentFetcher:
         self.clock = clock
         self._limits: dict[str, int] = {}
         self._maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        settings = crawler.settings
+        self._retries = settings.getint("RETRY_TIMES") if settings.getbool("RETRY_ENABLED") else 0
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
     def _request(self, url: str, kind: str, limit: int, trigger: Request | None) -> Request:
@@ -170,6 +172,9 @@ class DocumentFetcher:
             "dont_redirect": True,
             "handle_httpstatus_all": True,
             "allow_offsite": True,
+            # HTTP errors are answers (RFC 9309 §2.3.1): no immediate retries; network failures
+            # are retried here (RETRY_TIMES), unreachable results later by the site registry.
+            "dont_retry": True,
         }
         # At least twice what must be read (RFC 9309 §2.5), at most DOCUMENT_MAXSIZE.
         ceiling = min(self._maxsize, DOCUMENT_MAXSIZE) if self._maxsize else DOCUMENT_MAXSIZE
@@ -194,12 +199,17 @@ class DocumentFetcher:
         current = url
         hops: list[str] = []
         started = self.clock()
+        attempts = 0
         while True:
             request = self._request(current, kind, limit, trigger)
             try:
                 response = await self._download(request)
             except Exception as exc:
-                return FetchResult(url, None, b"", describe_failure(exc), tuple(hops), started)
+                if attempts < self._retries and not isinstance(exc, IgnoreRequest):
+                    attempts += 1
+                    continue
+                detail = describe_failure(exc) + (f" (after {attempts + 1} attempts)" if attempts else "")
+                return FetchResult(url, None, b"", detail, tuple(hops), started)
             status = response.status
             if "dataloss" in response.flags:
                 # The connection broke mid-body: what arrived may lack the rules that matter.

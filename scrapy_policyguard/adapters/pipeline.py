@@ -71,19 +71,15 @@ class PolicyGuardPipeline:
         for name in self._file_fields:
             urls = adapter.get(name) or []
             for url in urls if isinstance(urls, list) else []:
-                decision = self.runtime.media_decision(url)
+                known = self.runtime.media_decision(url)
+                decision, is_image = known if known is not None else (None, False)
+                is_image = is_image or name == self._image_field
                 if decision is not None and not decision.allowed:
-                    denied.append(
-                        {"url": url, "field": name, "reasons": [e.summary() for e in decision.denials]}
-                    )
-                elif page_noimageai and name == self._image_field:
-                    denied.append(
-                        {
-                            "url": url,
-                            "field": name,
-                            "reasons": [f"the page it came from says noimageai ({record.source_url})"],
-                        }
-                    )
+                    reasons = [e.summary() for e in decision.denials]
+                    denied.append({"url": url, "field": name, "reasons": reasons})
+                elif page_noimageai and is_image:
+                    reason = f"the page it came from says noimageai ({record.source_url})"
+                    denied.append({"url": url, "field": name, "reasons": [reason]})
         return denied
 
     def _write_tag(self, item: Any, tag: dict[str, Any]) -> None:

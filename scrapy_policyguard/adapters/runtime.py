@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy import signals
 from scrapy.http import HtmlResponse
+from scrapy.http.request import NO_CALLBACK
 
 from .. import __version__
 from ..core.access import UNAVAILABLE, UNREACHABLE, RobotsAccess
@@ -98,7 +99,7 @@ class GuardRuntime:
         path = audit_path(self.settings.audit_log, spider_name) if self.settings.audit_log else None
         self.audit = AuditLog(path)
         # Decisions on media downloads (FilesPipeline / ImagesPipeline), by URL, for the pipeline.
-        self._media: OrderedDict[str, Decision] = OrderedDict()
+        self._media: OrderedDict[str, tuple[Decision, bool]] = OrderedDict()
         # Per-origin counts for the totals record, so a report needs no record per allowed request.
         self.per_origin: dict[str, Counter[str]] = defaultdict(Counter)
         self._opened = False
@@ -243,7 +244,8 @@ class GuardRuntime:
         ]
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         html = response.selector.root if isinstance(response, HtmlResponse) else None
-        facts = site.read_response(request.url, pairs, html, is_image=content_type.startswith("image/"))
+        is_image = content_type.startswith("image/")
+        facts = site.read_response(request.url, pairs, html, is_image=is_image)
         licenses: dict[str, RslDocument | str] = {}
         if facts.license_urls:
             licenses = await self.sites.licenses(facts.license_urls, site.origin, request)
@@ -253,15 +255,19 @@ class GuardRuntime:
         facts = ResponseFacts(facts.headers, facts.html, licenses)
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
-        return site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
+            self.remember_media(request.url, updated, is_image)
+        return updated
 
-    def remember_media(self, url: str, decision: Decision) -> None:
-        self._media[url] = decision
+    def remember_media(self, url: str, decision: Decision, is_image: bool = False) -> None:
+        self._media[url] = (decision, is_image)
         self._media.move_to_end(url)
         while len(self._media) > MEDIA_DECISIONS_KEPT:
             self._media.popitem(last=False)
 
-    def media_decision(self, url: str) -> Decision | None:
+    def media_decision(self, url: str) -> tuple[Decision, bool] | None:
+        """The decision on a downloaded file, and whether it was an image."""
         return self._media.get(url)
 
     def record_item(self, record: ItemRecord, action: str) -> None:

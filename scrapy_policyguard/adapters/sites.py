@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..core.access import UNREACHABLE, RobotsAccess
-from ..core.engine import SiteDocuments, SitePolicy, parse_license, parse_tdmrep, tdmrep_url_of
+from ..core.engine import SiteDocuments, SitePolicy, origin_of, parse_license, parse_tdmrep, tdmrep_url_of
+from ..core.paths import path_of
 from ..core.signals.rsl import RslDocument
 from ..core.signals.tdmrep import TdmRepFile
 from .fetch import (
@@ -82,6 +83,7 @@ class SiteRegistry:
         self.cache: DocumentCache = cache if cache is not None else MemoryDocumentCache()
         self.clock = clock
         self._flight: SingleFlight[SitePolicy] = SingleFlight()
+        self._robots_flight: SingleFlight[CachedDocument] = SingleFlight()
         self._license_flight: SingleFlight[RslDocument | str] = SingleFlight()
         self._licenses: dict[str, RslDocument | str] = {}
         # origin -> (robots entry, tdmrep entry or None, compiled site)
@@ -118,7 +120,7 @@ class SiteRegistry:
         site = self.fresh(origin, need_tdmrep)  # a flight that just ended may have done it all
         if site is not None:
             return site
-        robots = self._fresh("robots:" + origin) or await self._fetch_robots(origin, trigger)
+        robots = await self._robots(origin, trigger)
         tdmrep = self.cache.get("tdmrep:" + origin)
         if need_tdmrep and (tdmrep is None or tdmrep.expires_at <= self.clock()):
             tdmrep = await self._fetch_tdmrep(origin, trigger)
@@ -132,6 +134,31 @@ class SiteRegistry:
         )
         self._compiled[origin] = (robots, tdmrep, site)
         return site
+
+    async def _robots(self, origin: str, trigger: Request | None) -> CachedDocument:
+        """The origin's robots.txt entry, fetched (once, whatever the concurrency) when stale."""
+        entry = self._fresh("robots:" + origin)
+        if entry is not None:
+            return entry
+        return await self._robots_flight.run(origin, lambda: self._fresh_or_fetch_robots(origin, trigger))
+
+    async def _fresh_or_fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
+        return self._fresh("robots:" + origin) or await self._fetch_robots(origin, trigger)
+
+    async def _refusal(self, url: str, trigger: Request | None) -> str | None:
+        """Why robots.txt forbids our crawler to fetch ``url`` (a site document), or None.
+
+        tdmrep.json and licence documents are fetched like any page: robots.txt applies to them.
+        """
+        origin = origin_of(url)
+        access: RobotsAccess = (await self._robots(origin, trigger)).value
+        if access.state == UNREACHABLE:
+            return f"not fetched: robots.txt of {origin} is unreachable"
+        if access.robots is not None:
+            rule = access.robots.group_for(self.policy.user_agent).match(path_of(url))
+            if rule is not None and not rule.allow:
+                return f"not fetched: robots.txt of {origin} disallows it ({rule.line})"
+        return None
 
     async def _fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
         key = "robots:" + origin
@@ -171,6 +198,11 @@ class SiteRegistry:
 
     async def _fetch_tdmrep(self, origin: str, trigger: Request | None) -> CachedDocument:
         url = tdmrep_url_of(origin)
+        refusal = await self._refusal(url, trigger)
+        if refusal is not None:
+            entry = CachedDocument(_TdmRep(None, f"{url} {refusal}"), self.clock() + self.ttl)
+            self.cache.put("tdmrep:" + origin, entry)
+            return entry
         result = await self.fetcher.fetch(url, "tdmrep.json", limit=TDMREP_LIMIT, trigger=trigger)
         note = None
         file = None
@@ -203,6 +235,9 @@ class SiteRegistry:
         return found
 
     async def _fetch_license(self, url: str, origin: str, trigger: Request | None) -> RslDocument | str:
+        refusal = await self._refusal(url, trigger)
+        if refusal is not None:
+            return refusal
         result = await self.fetcher.fetch(url, "rsl", limit=LICENSE_LIMIT, trigger=trigger)
         if result.status is None or not 200 <= result.status < 300:
             document: RslDocument | str = f"could not be fetched ({result.detail})"

@@ -101,12 +101,28 @@ async def test_scrapy_own_middleware_would_fetch_every_page_of_a_503_origin(web,
 
 
 @coroutine_test
-async def test_retries_of_a_5xx_robots_txt_follow_the_crawlers_retry_settings(web, crawl) -> None:
+async def test_an_http_error_is_an_answer_and_is_not_retried_at_once(web, crawl, caplog) -> None:
     urls = serve_pages(web, "flaky.test", ["/a"])
     web.add("flaky.test", "/robots.txt", Reply(status=503, body="down"))
     crawler = await crawl(settings={"RETRY_ENABLED": True, "RETRY_TIMES": 2}, urls=urls)
-    assert web.count("flaky.test", "/robots.txt") == 3
+    assert web.count("flaky.test", "/robots.txt") == 1  # the back-off decides when to ask again
     assert list(crawler.spider.denied) == urls
+    assert "Gave up retrying" not in caplog.text
+
+
+@coroutine_test
+async def test_a_network_failure_is_retried_as_retry_times_says(web, crawl) -> None:
+    urls = serve_pages(web, "reset.test", ["/private/x", "/a"])
+    replies = iter([Reply(body="User-agent: *\nDisallow: /private\n", reset_after=0)])
+    web.add(
+        "reset.test",
+        "/robots.txt",
+        lambda seen: next(replies, Reply(body="User-agent: *\nDisallow: /private\n")),
+    )
+    crawler = await crawl(settings={"RETRY_ENABLED": True, "RETRY_TIMES": 2}, urls=urls)
+    assert web.count("reset.test", "/robots.txt") == 2
+    assert list(crawler.spider.denied) == [urls[0]]
+    assert crawler.spider.fetched == [urls[1]]
 
 
 @pytest.mark.parametrize("status", [404, 401, 403, 410])

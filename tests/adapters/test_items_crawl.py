@@ -256,3 +256,35 @@ async def test_images_with_noimageai_are_listed_as_denied_files(web, crawl, tmp_
     assert "noimageai" in denied[0]["reasons"][0]
     assert len(item["images"]) == 2  # both downloaded; one may not be used for training
     assert guard_stats(crawler)["policyguard/items/files_denied"] == 1
+
+
+@coroutine_test
+async def test_a_pages_noimageai_covers_its_image_files(web, crawl, tmp_path: Path) -> None:
+    png = (Path(__file__).parent / "data" / "pixel.png").read_bytes()
+    web.add("gallery.test", "/robots.txt", "User-agent: *\nAllow: /\n")
+    web.add(
+        "gallery.test",
+        "/work",
+        PAGE.format(head='<meta name="robots" content="noimageai">', title="W", body=""),
+    )
+    web.add("gallery.test", "/art.png", Reply(body=png, content_type="image/png"))
+    web.add("gallery.test", "/notes.txt", Reply(body="notes", content_type="text/plain"))
+
+    class FileSpider(ItemSpider):
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            yield {
+                "url": response.url,
+                "file_urls": [web.url("gallery.test", "/art.png"), web.url("gallery.test", "/notes.txt")],
+            }
+
+    settings = {
+        "POLICYGUARD_ITEM_ACTION": "tag",
+        "FEEDS": feeds(tmp_path),
+        "ITEM_PIPELINES": {"scrapy.pipelines.files.FilesPipeline": 1},
+        "FILES_STORE": str(tmp_path / "files"),
+    }
+    await crawl(FileSpider, settings=settings, urls=[web.url("gallery.test", "/work")])
+    [item] = read_jsonl(tmp_path / "train.jsonl")
+    # The page's text may be used; its image may not; the text file is not an image.
+    assert item["policyguard"]["allowed"] is True
+    assert [d["url"] for d in item["policyguard"]["files_denied"]] == [web.url("gallery.test", "/art.png")]

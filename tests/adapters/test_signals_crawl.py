@@ -282,3 +282,28 @@ async def test_user_packs_override_and_disable_bundled_ones_per_spider(web, craw
     assert [e.refs["version"] for e in terms] == ["2026-11-01"]
     # X's pack is off: only robots.txt (User-agent: * Disallow: /) blocks it now.
     assert spider.denied[urls[0]].denied_by == ("robots.txt",)
+
+
+@coroutine_test
+async def test_site_documents_are_not_fetched_where_robots_txt_forbids(web, crawl) -> None:
+    # tdmrep.json and licences are fetched like pages: never from a disallowed path or an
+    # origin whose robots.txt is unreachable.
+    web.add(
+        "closed.test", "/robots.txt", "License: http://closed.test/license.xml\nUser-agent: *\nDisallow: /\n"
+    )
+    web.add("down.test", "/robots.txt", Reply(status=503, body="down"))
+    web.add(
+        "open.test",
+        "/robots.txt",
+        "License: http://closed.test/license.xml\nUser-agent: *\nDisallow: /.well-known/\nAllow: /\n",
+    )
+    web.add("open.test", "/a", "<html><body>a</body></html>")
+    urls = [web.url("closed.test", "/a"), web.url("down.test", "/a"), web.url("open.test", "/a")]
+    crawler = await crawl(urls=urls)
+    for host in ("closed.test", "down.test", "open.test"):
+        assert web.count(host, "/.well-known/tdmrep.json") == 0, host
+    assert web.count("closed.test", "/license.xml") == 0
+    decision = crawler.spider.decisions[urls[2]]
+    notes = {e.source: e.detail for e in decision.evidence if not e.effects}
+    assert "robots.txt of http://open.test disallows it" in notes["tdmrep"]
+    assert "robots.txt of http://closed.test disallows it" in notes["rsl"]
