@@ -297,9 +297,8 @@ class GuardRuntime:
         else:
             self.inc("items/kept")
             self.inc("items/allowed" if allowed else "items/denied")
-            self.per_origin[origin]["items_kept"] += 1
+            self.per_origin[origin]["items_allowed" if allowed else "items_denied"] += 1
             if not allowed:
-                self.per_origin[origin]["items_denied"] += 1
                 for source in sources:
                     self.inc(f"items/denied/{source}")
         if allowed and not self.settings.audit_all:

@@ -133,6 +133,17 @@ def _origin_of(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+#: The per-origin counters a record stands for, as the totals record counts them.
+_COUNTED = {
+    ("request", "allowed"): ("requests_allowed",),
+    ("request", "blocked"): ("requests_denied",),
+    ("request", "would-block"): ("requests_allowed", "requests_would_deny"),
+    ("request", "marked"): ("requests_allowed", "requests_marked"),
+    ("request", "override"): ("requests_overridden",),
+    ("response", "marked"): ("responses_denied",),
+}
+
+
 def load_report(path: Path, crawl_id: str | None = None) -> Report:
     records: list[dict[str, Any]] = []
     broken = 0
@@ -171,7 +182,8 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         elif kind in ("request", "response"):
             entry = origin(_origin_of(record.get("url")))
             if totals is None:  # without the totals, count what the records show
-                entry.counts[f"{kind}s_{record.get('action', '').replace('-', '_')}"] += 1
+                for key in _COUNTED.get((kind, record.get("action", "")), ()):
+                    entry.counts[key] += 1
             if record.get("action") in ("blocked", "would-block", "marked"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
@@ -184,7 +196,15 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         elif kind == "item":
             entry = origin(record.get("origin") or _origin_of(record.get("url")))
             if totals is None:
-                entry.counts["items_dropped" if record.get("action") == "dropped" else "items_kept"] += 1
+                action = record.get("action")
+                key = (
+                    "items_dropped"
+                    if action == "dropped"
+                    else "items_allowed"
+                    if record.get("allowed")
+                    else "items_denied"
+                )
+                entry.counts[key] += 1
             for source in record.get("denied_by", []):
                 entry.sources[f"item:{source}"] += 1
             for reason in record.get("reasons") or []:
@@ -202,7 +222,8 @@ _COLUMNS = [
     ("requests_marked", "fetched, use denied"),
     ("responses_denied", "denied by response"),
     ("requests_overridden", "overrides"),
-    ("items_kept", "items kept"),
+    ("items_allowed", "items allowed"),
+    ("items_denied", "items kept, denied"),
     ("items_dropped", "items dropped"),
 ]
 

@@ -17,7 +17,8 @@ _SERIES = [
     ("responses_denied", "use denied by the response", "#8e44ad"),
 ]
 _ITEM_SERIES = [
-    ("items_kept", "items kept", "#2e86c1"),
+    ("items_allowed", "items allowed for the purpose", "#2e86c1"),
+    ("items_denied", "items kept but denied (quarantine)", "#d4a017"),
     ("items_dropped", "items dropped", "#7f8c8d"),
 ]
 
