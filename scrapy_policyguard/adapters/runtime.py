@@ -22,11 +22,10 @@ from .. import __version__
 from ..core.access import UNAVAILABLE, UNREACHABLE, RobotsAccess
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.decision import Decision
-from ..core.engine import AI_PURPOSES, Policy, ResponseFacts, SitePolicy, origin_of, parse_license
+from ..core.engine import AI_PURPOSES, Policy, SitePolicy, origin_of
 from ..core.paths import path_of
 from ..core.purposes import Purpose
 from ..core.rulefiles import RuleFileError
-from ..core.signals.rsl import RslDocument
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from .audit import AuditLog, audit_path
 from .fetch import DocumentFetcher
@@ -246,13 +245,10 @@ class GuardRuntime:
         html = response.selector.root if isinstance(response, HtmlResponse) else None
         is_image = content_type.startswith("image/")
         facts = site.read_response(request.url, pairs, html, is_image=is_image)
-        licenses: dict[str, RslDocument | str] = {}
-        if facts.license_urls:
-            licenses = await self.sites.licenses(facts.license_urls, site.origin, request)
-        if facts.html is not None:
-            for index, text in enumerate(facts.html.inline_licenses):
-                licenses[f"{request.url}#inline-rsl-{index}"] = parse_license(text, request.url)
-        facts = ResponseFacts(facts.headers, facts.html, licenses)
+        fetched = (
+            await self.sites.licenses(facts.license_urls, site.origin, request) if facts.license_urls else {}
+        )
+        facts = facts.with_licenses(request.url, fetched)
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))

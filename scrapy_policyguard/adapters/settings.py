@@ -184,11 +184,13 @@ def _user_agent(settings: BaseSettings) -> UserAgentChoice:
             return UserAgentChoice(token, name, str(value))
     header = str(settings.get("USER_AGENT") or "")
     token = crawler_token(header)
-    if not token:
+    if not is_product_token(token):
         raise _error(
             "USER_AGENT",
             header,
-            "announces no product token",
+            f"announces {token!r}, not a robots.txt product token (letters, '_' and '-' only)"
+            if token
+            else "announces no product token",
             "set POLICYGUARD_USER_AGENT to your crawler's token, e.g. 'ExampleBot'",
         )
     return UserAgentChoice(token, "USER_AGENT", header)

@@ -130,6 +130,16 @@ class ResponseFacts:
     def warnings(self) -> list[str]:
         return [w for s in (self.headers, self.html) if s is not None for w in s.warnings]
 
+    def with_licenses(self, url: str, fetched: Mapping[str, RslDocument | str]) -> ResponseFacts:
+        """These facts with the page's RSL documents: ``fetched`` (those ``license_urls`` named,
+        by URL) and the inline ``<script type="application/rsl+xml">`` ones, parsed here."""
+        documents = dict(fetched)
+        inline = self.html.inline_licenses if self.html is not None else []
+        for index, text in enumerate(inline):
+            key = f"{url}#inline-rsl-{index}"
+            documents[key] = parse_license(text, key)
+        return ResponseFacts(self.headers, self.html, documents)
+
 
 def _crawl_evidence(access: RobotsAccess, site: SitePolicy, path: str) -> Evidence:
     token = site.policy.user_agent
@@ -254,14 +264,17 @@ class SitePolicy:
         if path is None:
             path = path_of(url)
         items: list[Evidence] = []
+        crawl_allowed = True
         if self.robots is not None:
-            items.append(_crawl_evidence(self.robots, self, path))
+            crawl = _crawl_evidence(self.robots, self, path)
+            crawl_allowed = Outcome.DENY not in crawl.effects.values()
+            items.append(crawl)
         if self.pack is not None:
             items.extend(self.pack.evidence(path, self.agreement))
         if self.ai_groups is not None:
             items.extend(self.ai_groups.evidence(path))
         if self.extensions is not None:
-            items.extend(self.extensions.evidence(path))
+            items.extend(self.extensions.evidence(path, crawl_allowed=crawl_allowed))
         # TDMRep: the file, then the response's header, then its meta, property by property.
         tdm_file = self.documents.tdmrep
         file_values = tdm_file.match(path) if tdm_file is not None else None
@@ -294,6 +307,9 @@ class SitePolicy:
             for signals in (response.headers, response.html):
                 if signals is not None:
                     items.extend(signals.evidence)
+            items.extend(
+                Evidence("response", "could not be read", url, warning) for warning in response.warnings
+            )
         return items
 
     def decide(self, url: str, purpose: Purpose, path: str | None = None) -> Decision:

@@ -37,7 +37,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z_-]+")
 # What a User-agent value names: like Google's parser we cut at a space, '/' or '*', but digits
 # stay, so "AI2Bot" names "ai2bot" (not "ai", which would make it collide with other tokens).
 _GROUP_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
-_COMPATIBLE_RE = re.compile(r"compatible;\s*([A-Za-z_-]+)", re.IGNORECASE)
+_COMPATIBLE_RE = re.compile(r"compatible;\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 
 _USER_AGENT = "user-agent"
@@ -45,6 +45,7 @@ _ALLOW = "allow"
 _DISALLOW = "disallow"
 _SITEMAP = "sitemap"
 _INDEX_PAGE = "/index.htm"
+_GROUP_RULES = frozenset({"content-usage", "disallowaitraining", "allowaitraining"})
 
 #: Record names, lower-cased, including the frequent misspellings Google's parser accepts.
 _KEY_ALIASES = {
@@ -92,19 +93,18 @@ def is_product_token(value: str) -> bool:
 
 
 def crawler_token(user_agent: str) -> str:
-    """The product token a crawler's ``User-Agent`` string announces (case kept).
+    """The product a crawler's ``User-Agent`` string announces (case kept), valid token or not.
 
     ``Scrapy/2.19 (+https://scrapy.org)`` announces ``Scrapy``; a browser-style string such as
     ``Mozilla/5.0 (compatible; ExampleBot/1.0; +https://example.com/bot)`` announces ``ExampleBot``.
-    An empty string means the value announces no valid token.
+    ``Policy2Bot/1.0`` announces ``Policy2Bot``, which callers refuse with :func:`is_product_token`
+    rather than cutting it to ``Policy``. An empty string means no product at all.
     """
     value = user_agent.strip()
-    if is_product_token(value):
-        return value
     compatible = _COMPATIBLE_RE.search(value)
     if value.lower().startswith("mozilla/") and compatible:
         return compatible.group(1)
-    m = _TOKEN_RE.match(value)
+    m = _GROUP_TOKEN_RE.match(value)
     return m.group() if m else ""
 
 
@@ -149,22 +149,50 @@ class Group:
         return " / ".join(line.text for line in self.agent_lines) + f" (line {self.agent_lines[0].number})"
 
 
-class MergedGroup:
-    """All groups that apply to one product token, merged (RFC 9309 §2.2.1), ready to match."""
+def _order(rule: Rule) -> tuple[int, bool, int]:
+    # Longest match wins; on equal length Allow wins (§2.2.2); then file order.
+    return (-rule.pattern.specificity, not rule.allow, rule.line.number)
 
-    __slots__ = ("_firsts", "extensions", "groups", "rules", "token")
+
+class MergedGroup:
+    """All groups that apply to one product token, merged (RFC 9309 §2.2.1), ready to match.
+
+    Matching gives the first rule in :func:`_order` that matches, but does not scan every rule:
+    plain prefixes are found by dictionary lookups (one per distinct prefix length), anchored
+    plain patterns by one lookup, and only wildcard rules more specific than the best plain match
+    are tried in turn.
+    """
+
+    __slots__ = ("_exact", "_lengths", "_literal", "_wild", "extensions", "groups", "rules", "token")
 
     def __init__(self, token: str | None, groups: Iterable[Group]) -> None:
         self.token = token  # the token the groups name, "*", or None when no group applies
         self.groups = tuple(groups)
-        rules = [rule for group in self.groups for rule in group.rules]
-        # Longest match wins; on equal length Allow wins (§2.2.2); then file order.
-        rules.sort(key=lambda r: (-r.pattern.specificity, not r.allow, r.line.number))
-        self.rules = tuple(rules)
+        unique: dict[tuple[object, ...], Rule] = {}
+        for rule in sorted((rule for group in self.groups for rule in group.rules), key=_order):
+            pattern = rule.pattern
+            unique.setdefault(
+                (rule.allow, pattern.first, pattern.pieces, pattern.anchored, pattern.literal), rule
+            )
+        self.rules = tuple(unique.values())  # in match order, duplicates (same rule twice) removed
         self.extensions = tuple(
             sorted((ext for g in self.groups for ext in g.extensions), key=lambda e: e.line.number)
         )
-        self._firsts = tuple({rule.pattern.first for rule in rules})
+        literal: dict[int, dict[str, Rule]] = {}
+        exact: dict[str, Rule] = {}
+        wild: list[tuple[tuple[int, bool, int], Rule]] = []
+        for rule in self.rules:  # in match order, so setdefault keeps the winner of each key
+            pattern = rule.pattern
+            if not pattern.literal:
+                wild.append((_order(rule), rule))
+            elif pattern.anchored:
+                exact.setdefault(pattern.first, rule)
+            else:
+                literal.setdefault(len(pattern.first), {}).setdefault(pattern.first, rule)
+        self._literal = literal
+        self._lengths = tuple(sorted(literal, reverse=True))
+        self._exact = exact
+        self._wild = tuple(wild)
 
     @property
     def label(self) -> str:
@@ -174,12 +202,24 @@ class MergedGroup:
 
     def match(self, path: str) -> Rule | None:
         """The rule that decides for ``path`` (normalised), or None when no rule matches."""
-        if not self._firsts or not path.startswith(self._firsts):
-            return None
-        for rule in self.rules:
-            if rule.pattern.match(path):
-                return rule
-        return None
+        best: Rule | None = None
+        size = len(path)
+        for length in self._lengths:
+            if length <= size:
+                best = self._literal[length].get(path[:length])
+                if best is not None:
+                    break
+        exact = self._exact.get(path)
+        if exact is not None and (best is None or _order(exact) < _order(best)):
+            best = exact
+        if self._wild:
+            bound = _order(best) if best is not None else None
+            for order, rule in self._wild:
+                if bound is not None and order > bound:
+                    break
+                if rule.pattern.match(path):
+                    return rule
+        return best
 
     def extension(self, name: str) -> tuple[ExtensionLine, ...]:
         return tuple(ext for ext in self.extensions if ext.name == name)
@@ -287,6 +327,10 @@ class RobotsTxt:
                     robots.global_extensions.append(ext)
                 else:
                     group.extensions.append(ext)
+                    # Content-Usage (draft-ietf-aipref-attach-05: `rule =/ content-usage`) and the
+                    # AI-training lines are rules of the group, so a User-agent line after them
+                    # starts a new group; Content-Signal and License are other records and do not.
+                    rules_seen = rules_seen or name in _GROUP_RULES
         for g in robots.groups:
             for token in g.tokens:
                 robots._by_token.setdefault(token, []).append(g)

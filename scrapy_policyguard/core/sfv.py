@@ -69,7 +69,9 @@ class _Parser:
                 raise SFVError("bad byte sequence")
             self.pos = m.end()
             try:
-                return base64.b64decode(m.group(1), validate=True)
+                data = m.group(1)
+                # RFC 9651 §4.2.7: parsers SHOULD NOT fail when "=" padding is missing.
+                return base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
             except binascii.Error as exc:
                 raise SFVError("bad base64") from exc
         if ch == "?":
@@ -198,8 +200,7 @@ def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
             member = parser.item_or_inner_list()
         else:
             member = (True, parser.params())
-        members.pop(name, None)  # a later duplicate replaces the earlier one, in its new place
-        members[name] = member
+        members[name] = member  # a later duplicate overwrites the value in place (§4.2.2)
         parser.skip(" \t")
         if parser.pos >= len(text):
             return members

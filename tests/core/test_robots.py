@@ -326,7 +326,7 @@ def test_is_product_token(value, valid):
         ("Google-Extended", "Google-Extended"),
         ("", ""),
         ("ツ", ""),
-        ("2bot/1.0", ""),
+        ("2bot/1.0", "2bot"),  # announced as written; callers refuse it (not a valid token)
     ],
 )
 def test_crawler_token(user_agent, token):

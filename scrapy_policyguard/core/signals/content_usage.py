@@ -65,7 +65,12 @@ def parse_usage(value: str, *, legacy: bool = False) -> UsagePreference:
         if label in AIPREF_LABELS:
             _apply(members[label], AIPREF_LABELS[label], effects, exceptions)
     if legacy:
-        for label in (k for k in members if k in AIPREF_LEGACY_LABELS):
+        # Narrower labels first (``ai`` before ``all``), so the more specific one decides whatever
+        # the order the site wrote them in.
+        labels = sorted(
+            (k for k in members if k in AIPREF_LEGACY_LABELS), key=lambda k: len(AIPREF_LEGACY_LABELS[k])
+        )
+        for label in labels:
             before = dict(effects)
             _apply(members[label], AIPREF_LEGACY_LABELS[label], effects, exceptions, only_unset=True)
             if effects != before:

@@ -25,8 +25,9 @@ from .tdmrep import TdmValues, parse_reservation
 __all__ = ["X_ROBOTS_SOURCE", "ResponseSignals", "parse_link_header", "read_headers"]
 
 X_ROBOTS_SOURCE = "x-robots-tag"
-_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\"]+(?:=(?:\"[^\"]*\"|[^;,]*))?)*)")
-_PARAM = re.compile(r";\s*([^;=\s]+)\s*(?:=\s*(\"[^\"]*\"|[^;,]*))?")
+# RFC 8288: link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param ), values quoted or not.
+_TARGET = re.compile(r"\s*<([^>]*)>")
+_PARAM = re.compile(r'\s*;\s*([^\s;,=]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*)))?')
 
 
 @dataclass(slots=True)
@@ -41,13 +42,24 @@ class ResponseSignals:
 
 
 def parse_link_header(value: str, base: str) -> list[tuple[str, dict[str, str]]]:
-    """``Link`` header targets (resolved against ``base``) with their parameters, lower-cased."""
+    """``Link`` header targets (resolved against ``base``) with their parameters (names lower-cased)."""
     links = []
-    for m in _LINK.finditer(value):
-        params = {
-            name.lower(): (raw or "").strip().strip('"').strip() for name, raw in _PARAM.findall(m.group(2))
-        }
-        links.append((urljoin(base, m.group(1).strip()), params))
+    pos = 0
+    while True:
+        target = _TARGET.match(value, pos)
+        if target is None:
+            break
+        params: dict[str, str] = {}
+        pos = target.end()
+        while (param := _PARAM.match(value, pos)) is not None:
+            quoted, bare = param.group(2), param.group(3)
+            params[param.group(1).lower()] = (quoted if quoted is not None else bare or "").strip()
+            pos = param.end()
+        links.append((urljoin(base, target.group(1).strip()), params))
+        comma = value.find(",", pos)
+        if comma < 0:
+            break
+        pos = comma + 1
     return links
 
 

@@ -22,7 +22,7 @@ __all__ = ["Directive", "directive_evidence", "parse_directives"]
 # "unavailable_after: <date>" and "max-snippet: 0" contain a colon but no crawler name.
 _VALUED = frozenset({"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"})
 _CARRIER = "x-robots-tag"  # the INFERRED table's name for this directive vocabulary
-_SCOPE = re.compile(r"\s*([A-Za-z_-]+)\s*:(.*)", re.DOTALL)
+_SCOPE = re.compile(r"\s*([A-Za-z0-9_-]+)\s*:(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

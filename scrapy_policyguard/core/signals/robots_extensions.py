@@ -96,9 +96,11 @@ class RobotsExtensions:
             self.license_scope = "site-wide"
         self.licenses = tuple(dict.fromkeys(line.value for line in licenses if line.value))
 
-    def evidence(self, path: str) -> list[Evidence]:
+    def evidence(self, path: str, *, crawl_allowed: bool = True) -> list[Evidence]:
+        """Statements for ``path``; a path our crawler may not fetch carries no Content-Usage
+        preference (attach-05: "disallowed resources carry no preferences")."""
         found = list(self._signal_evidence)
-        usage = self._usage_evidence(path)
+        usage = self._usage_evidence(path) if crawl_allowed else None
         if usage is not None:
             found.append(usage)
         for rule in self.training_rules:

@@ -27,19 +27,29 @@ class _Entry:
     """AI agents whose merged groups hold the same rules, matched once for all of them."""
 
     group: MergedGroup  # the first agent's group; the others' rules are identical
-    members: tuple[tuple[Agent, MergedGroup], ...]
+    members: tuple[tuple[str, Agent, MergedGroup], ...]  # (token as the site wrote it, agent, group)
     effects: dict[Purpose, Outcome]
+
+
+def _written(group: MergedGroup, key: str) -> str:
+    """The User-agent value that names ``key`` in the site's own spelling."""
+    for g in group.groups:
+        for line in g.agent_lines:
+            value = line.text.split(":", 1)[-1].split("#", 1)[0].strip()
+            if product_token(value) == key:
+                return value
+    return key
 
 
 class AiGroups:
     """The AI-crawler groups of one robots.txt, compiled for matching many paths."""
 
-    __slots__ = ("entries", "robots_url")
+    __slots__ = ("_evidence", "entries", "robots_url")
 
     def __init__(self, robots: RobotsTxt, catalogue: AgentCatalogue, own_token: str, robots_url: str) -> None:
         self.robots_url = robots_url
         own = product_token(own_token)
-        by_rules: dict[tuple[tuple[bool, str], ...], list[tuple[Agent, MergedGroup]]] = {}
+        by_rules: dict[tuple[tuple[bool, str], ...], list[tuple[str, Agent, MergedGroup]]] = {}
         for key in sorted(robots.tokens & catalogue.keys):
             agent = catalogue.get(key)
             group = robots.named_group(key)
@@ -47,41 +57,50 @@ class AiGroups:
                 continue
             signature = tuple((rule.allow, rule.pattern.source) for rule in group.rules)
             if any(not allow for allow, _ in signature):
-                by_rules.setdefault(signature, []).append((agent, group))
+                # The catalogue's spelling, unless the site named another token of the same agent.
+                name = agent.token if product_token(agent.token) == key else _written(group, key)
+                by_rules.setdefault(signature, []).append((name, agent, group))
         self.entries = tuple(
             _Entry(
-                members[0][1],
+                members[0][2],
                 tuple(members),
-                dict.fromkeys(set().union(*(agent.signals for agent, _ in members)), Outcome.DENY),
+                dict.fromkeys(set().union(*(agent.signals for _, agent, _ in members)), Outcome.DENY),
             )
             for members in by_rules.values()
         )
+        # Evidence depends only on the entry and the rule that matched: built once, then shared.
+        self._evidence: dict[tuple[int, int], Evidence] = {}
 
     def evidence(self, path: str) -> list[Evidence]:
         found: list[Evidence] = []
-        for entry in self.entries:
+        for number, entry in enumerate(self.entries):
             rule = entry.group.match(path)
             if rule is None or rule.allow:
                 continue
             index = entry.group.rules.index(rule)
-            tokens = ", ".join(agent.token for agent, _ in entry.members)
-            lines = "; ".join(
-                f"{agent.token}: line {group.rules[index].line.number}" for agent, group in entry.members
-            )
-            classes = ", ".join(
-                sorted({f"{agent.agent_class} ({agent.vendor})" for agent, _ in entry.members})
-            )
-            purposes = ", ".join(sorted(str(p) for p in entry.effects))
-            found.append(
-                Evidence(
-                    SOURCE,
-                    rule.line.text,
-                    f"{self.robots_url} line {rule.line.number}",
-                    f"robots.txt disallows {path} for AI crawler {tokens} [{classes}]: "
-                    f"read as a reservation of {purposes}",
-                    entry.effects,
-                    inferred=frozenset(entry.effects),
-                    refs={"tokens": tokens, "lines": lines, "group": entry.group.label},
-                )
-            )
+            evidence = self._evidence.get((number, index))
+            if evidence is None:
+                evidence = self._evidence[number, index] = self._build(entry, index)
+            found.append(evidence)
         return found
+
+    def _build(self, entry: _Entry, index: int) -> Evidence:
+        rule = entry.group.rules[index]
+        tokens = ", ".join(name for name, _, _ in entry.members)
+        lines = "; ".join(
+            f"{name}: line {group.rules[index].line.number}" for name, _, group in entry.members
+        )
+        classes = ", ".join(
+            sorted({f"{agent.agent_class} ({agent.vendor})" for _, agent, _ in entry.members})
+        )
+        purposes = ", ".join(sorted(str(p) for p in entry.effects))
+        return Evidence(
+            SOURCE,
+            rule.line.text,
+            f"{self.robots_url} line {rule.line.number}",
+            f"robots.txt disallows this path for AI crawler {tokens} [{classes}]: "
+            f"read as a reservation of {purposes}",
+            entry.effects,
+            inferred=frozenset(entry.effects),
+            refs={"tokens": tokens, "lines": lines, "group": entry.group.label},
+        )

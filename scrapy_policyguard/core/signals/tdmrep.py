@@ -83,7 +83,9 @@ class TdmRepFile:
                 continue
             if not location.startswith("/"):
                 location = "/" + location
-            reservation = parse_reservation(entry.get("tdm-reservation"))
+            raw = entry.get("tdm-reservation")
+            # In the file the value is a JSON integer; a string "1" is a protocol error too.
+            reservation = parse_reservation(raw) if isinstance(raw, int) else None
             if reservation is None:
                 warnings.append(
                     f"rule {index}: tdm-reservation {entry.get('tdm-reservation')!r} is not 0 or 1"
