@@ -29,6 +29,8 @@ class Outcome(str, Enum):
     DENY = "deny"
     UNKNOWN = "unknown"
 
+    __hash__ = str.__hash__  # see Purpose
+
     def __str__(self) -> str:
         return self.value
 
@@ -92,9 +94,13 @@ def combine(evidence: Iterable[Evidence], purpose: Purpose) -> Outcome:
     return Outcome.ALLOW if seen_allow else Outcome.UNKNOWN
 
 
-@dataclass(frozen=True, slots=True)
+_ALLOW, _DENY, _UNKNOWN = Outcome.ALLOW, Outcome.DENY, Outcome.UNKNOWN
+
+
+@dataclass(slots=True, eq=False)
 class Decision:
-    """What may be done with one URL for one declared purpose, and why.
+    """What may be done with one URL for one declared purpose, and why. Treat it as immutable
+    (not frozen only because a frozen dataclass costs microseconds to build on every request).
 
     ``allowed`` applies the configured default (``POLICYGUARD_UNKNOWN``) to an unknown outcome.
     ``stage`` is ``request`` for what was known before fetching and ``response`` once the
@@ -110,8 +116,6 @@ class Decision:
     unknown_allows: bool = True
     stage: str = "request"
 
-    __hash__ = None  # type: ignore[assignment]
-
     @classmethod
     def build(
         cls,
@@ -123,9 +127,18 @@ class Decision:
         stage: str = "request",
     ) -> Decision:
         items = tuple(evidence)
-        outcomes = {p: combine(items, p) for p in PURPOSES}
+        # combine() for every purpose, in one pass over the statements.
+        denied: set[Purpose] = set()
+        allowed_by: set[Purpose] = set()
+        for item in items:
+            for p, effect in item.effects.items():
+                if effect is _DENY:
+                    denied.add(p)
+                else:
+                    allowed_by.add(p)
+        outcomes = {p: _DENY if p in denied else _ALLOW if p in allowed_by else _UNKNOWN for p in PURPOSES}
         outcome = outcomes[purpose]
-        allowed = outcome is Outcome.ALLOW or (outcome is Outcome.UNKNOWN and unknown_allows)
+        allowed = outcome is _ALLOW or (outcome is _UNKNOWN and unknown_allows)
         return cls(url, purpose, outcome, allowed, items, outcomes, unknown_allows, stage)
 
     def extend(self, evidence: Iterable[Evidence], *, stage: str | None = None) -> Decision:

@@ -23,13 +23,13 @@ from .bundled import bundled_agents, bundled_packs
 from .decision import CRAWL, Decision, Evidence, Outcome
 from .paths import path_of
 from .purposes import PURPOSES, Purpose, parse_purpose
-from .robots import crawler_token, is_product_token
+from .robots import MergedGroup, Rule, crawler_token, is_product_token
 from .signals.headers import ResponseSignals, read_headers
 from .signals.html import read_html
 from .signals.robots_extensions import RobotsExtensions
 from .signals.robots_groups import AiGroups
-from .signals.rsl import RslDocument, RslError, rsl_evidence
-from .signals.tdmrep import TdmRepError, TdmRepFile, tdm_evidence
+from .signals.rsl import RslDocument, RslError, content_evidence, rsl_evidence
+from .signals.tdmrep import TdmRepError, TdmRepFile, TdmValues, tdm_evidence
 from .terms import TermsIndex, TermsPack, load_packs
 
 __all__ = [
@@ -141,66 +141,83 @@ class ResponseFacts:
         return ResponseFacts(self.headers, self.html, documents)
 
 
-def _crawl_evidence(access: RobotsAccess, site: SitePolicy, path: str) -> Evidence:
-    token = site.policy.user_agent
-    refs = {"token": token, "robots_url": access.url, "fetch": access.detail}
-    if access.status is not None:
-        refs["status"] = str(access.status)
-    if access.hops:
-        refs["redirects"] = " -> ".join(access.hops)
-    if access.stale:
-        refs["stale"] = "an earlier copy is used because the refresh was unreachable (RFC 9309 §2.4)"
-    if access.state == UNREACHABLE:
-        return Evidence(
-            _SOURCE,
-            f"unreachable ({access.detail})",
-            access.url,
-            "RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow",
-            _DENY_ALL,
-            CRAWL,
-            refs=refs,
+class CrawlPermission:
+    """robots.txt for our own product token, as evidence.
+
+    A decision's crawl evidence depends only on the rule that decided, so each is built once per
+    origin and shared by every decision it applies to (the per-request cost is the match).
+    """
+
+    __slots__ = ("_cache", "_fixed", "access", "group", "refs", "token")
+
+    def __init__(self, access: RobotsAccess, group: MergedGroup | None, token: str) -> None:
+        self.access = access
+        self.group = group
+        self.token = token
+        refs = {"token": token, "robots_url": access.url, "fetch": access.detail}
+        if access.status is not None:
+            refs["status"] = str(access.status)
+        if access.hops:
+            refs["redirects"] = " -> ".join(access.hops)
+        if access.stale:
+            refs["stale"] = "an earlier copy is used because the refresh was unreachable (RFC 9309 §2.4)"
+        if group is not None:
+            refs["group"] = group.label
+        self.refs = refs
+        self._cache: dict[object, Evidence] = {}
+        self._fixed: Evidence | None = None
+        if access.state == UNREACHABLE:
+            self._fixed = self._evidence(
+                f"unreachable ({access.detail})",
+                access.url,
+                "RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow",
+                _DENY_ALL,
+            )
+        elif access.state == UNAVAILABLE or group is None:
+            self._fixed = self._evidence(
+                f"unavailable ({access.detail})",
+                access.url,
+                "RFC 9309 §2.3.1.3: with robots.txt unavailable the crawler may access any resource",
+                _CRAWL_ALLOWED,
+            )
+
+    def _evidence(
+        self, rule: str, location: str, detail: str, effects: Mapping[Purpose, Outcome]
+    ) -> Evidence:
+        return Evidence(_SOURCE, rule, location, detail, effects, CRAWL, refs=self.refs)
+
+    def evidence(self, path: str) -> Evidence:
+        if self._fixed is not None:
+            return self._fixed
+        key: object = "/robots.txt" if path == "/robots.txt" else self.group.match(path)  # type: ignore[union-attr]
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._build(key)
+        return found
+
+    def _build(self, key: object) -> Evidence:
+        group = self.group
+        assert group is not None
+        url = self.access.url
+        if key == "/robots.txt":
+            return self._evidence(
+                "/robots.txt", url, "RFC 9309 §2.2.2: /robots.txt itself is always allowed", _CRAWL_ALLOWED
+            )
+        if key is None:
+            detail = (
+                f"no rule of {group.label} matches this path"
+                if group.groups
+                else f"no group names {self.token} and there is no '*' group"
+            )
+            return self._evidence("no matching rule", url, detail, _CRAWL_ALLOWED)
+        assert isinstance(key, Rule)
+        verb = "allows" if key.allow else "disallows"
+        return self._evidence(
+            key.line.text,
+            f"{url} line {key.line.number}",
+            f"longest matching rule of {group.label} {verb} this path for {self.token}",
+            _CRAWL_ALLOWED if key.allow else _DENY_ALL,
         )
-    if access.state == UNAVAILABLE:
-        return Evidence(
-            _SOURCE,
-            f"unavailable ({access.detail})",
-            access.url,
-            "RFC 9309 §2.3.1.3: with robots.txt unavailable the crawler may access any resource",
-            _CRAWL_ALLOWED,
-            CRAWL,
-            refs=refs,
-        )
-    group = site.group
-    assert group is not None
-    refs["group"] = group.label
-    if path == "/robots.txt":
-        return Evidence(
-            _SOURCE,
-            "/robots.txt",
-            access.url,
-            "RFC 9309 §2.2.2: /robots.txt itself is always allowed",
-            _CRAWL_ALLOWED,
-            CRAWL,
-            refs=refs,
-        )
-    rule = group.match(path)
-    if rule is None:
-        detail = (
-            f"no rule of {group.label} matches {path}"
-            if group.groups
-            else f"no group names {token} and there is no '*' group"
-        )
-        return Evidence(_SOURCE, "no matching rule", access.url, detail, _CRAWL_ALLOWED, CRAWL, refs=refs)
-    verb = "allows" if rule.allow else "disallows"
-    return Evidence(
-        _SOURCE,
-        rule.line.text,
-        f"{access.url} line {rule.line.number}",
-        f"longest matching rule of {group.label} {verb} {path} for {token}",
-        _CRAWL_ALLOWED if rule.allow else _DENY_ALL,
-        CRAWL,
-        refs=refs,
-    )
 
 
 def _usable(documents: Mapping[str, RslDocument | str]) -> list[RslDocument]:
@@ -216,14 +233,25 @@ def _license_notes(documents: Mapping[str, RslDocument | str], channel: str) -> 
 
 
 class SitePolicy:
-    """Everything known about one origin before fetching, compiled once for many decisions."""
+    """Everything known about one origin before fetching, compiled once for many decisions.
+
+    Evidence objects are immutable, so each one is built the first time its rule decides and then
+    shared: per request, what remains is matching the path and combining the statements.
+    """
 
     __slots__ = (
-        "agreement",
+        "_license_notes",
+        "_rsl_cache",
+        "_rsl_docs",
+        "_tdm_cache",
+        "_tdm_note",
+        "_terms",
         "ai_groups",
+        "crawl",
         "documents",
         "extensions",
         "group",
+        "host",
         "origin",
         "pack",
         "policy",
@@ -236,11 +264,13 @@ class SitePolicy:
         robots = documents.robots
         self.robots = robots
         self.origin = documents.origin
-        host = urlsplit(documents.origin).hostname or ""
-        self.pack = policy.terms.pack_for(host) if policy.terms is not None and host else None
-        self.agreement = policy.agreements.get(self.pack.id) if self.pack is not None else None
+        self.host = (urlsplit(documents.origin).hostname or "").lower()
+        self.pack = policy.terms.pack_for(self.host) if policy.terms is not None and self.host else None
+        agreement = policy.agreements.get(self.pack.id) if self.pack is not None else None
+        self._terms = self.pack.statements(agreement) if self.pack is not None else []
         parsed = robots.robots if robots is not None and robots.state == PARSED else None
         self.group = parsed.group_for(policy.user_agent) if parsed is not None else None
+        self.crawl = CrawlPermission(robots, self.group, policy.user_agent) if robots is not None else None
         self.ai_groups = (
             AiGroups(parsed, policy.agents, policy.user_agent, robots.url)
             if parsed is not None and robots is not None and policy.agents is not None
@@ -251,11 +281,32 @@ class SitePolicy:
             if parsed is not None and robots is not None and self.group is not None
             else None
         )
+        self._tdm_cache: dict[TdmValues | None, Evidence | None] = {}
+        self._tdm_note = (
+            Evidence("tdmrep", "tdmrep.json not used", tdmrep_url_of(self.origin), documents.tdmrep_note)
+            if documents.tdmrep_note
+            else None
+        )
+        self._rsl_docs = _usable(documents.licenses)
+        self._rsl_cache: dict[tuple[int, ...], list[Evidence]] = {}
+        self._license_notes = _license_notes(documents.licenses, "robots.txt")
 
     @property
     def license_urls(self) -> tuple[str, ...]:
         """RSL documents robots.txt names for our crawler (group lines, else global ones)."""
         return self.extensions.licenses if self.extensions is not None else ()
+
+    def _site_licences(self, path: str) -> list[Evidence]:
+        scopes = [doc.scope(self.host, path) for doc in self._rsl_docs]
+        key = tuple(id(scope) for scope in scopes)
+        found = self._rsl_cache.get(key)
+        if found is None:
+            found = self._rsl_cache[key] = [
+                content_evidence(doc, scope, self.policy.agreements, "robots.txt")
+                for doc, scope in zip(self._rsl_docs, scopes, strict=True)
+                if scope is not None and scope.licenses
+            ]
+        return found
 
     def evidence(
         self, url: str, path: str | None = None, response: ResponseFacts | None = None
@@ -265,12 +316,13 @@ class SitePolicy:
             path = path_of(url)
         items: list[Evidence] = []
         crawl_allowed = True
-        if self.robots is not None:
-            crawl = _crawl_evidence(self.robots, self, path)
+        if self.crawl is not None:
+            crawl = self.crawl.evidence(path)
             crawl_allowed = Outcome.DENY not in crawl.effects.values()
             items.append(crawl)
-        if self.pack is not None:
-            items.extend(self.pack.evidence(path, self.agreement))
+        for rule, statement in self._terms:
+            if rule.applies(path):
+                items.append(statement)
         if self.ai_groups is not None:
             items.extend(self.ai_groups.evidence(path))
         if self.extensions is not None:
@@ -278,32 +330,31 @@ class SitePolicy:
         # TDMRep: the file, then the response's header, then its meta, property by property.
         tdm_file = self.documents.tdmrep
         file_values = tdm_file.match(path) if tdm_file is not None else None
-        tdm = tdm_evidence(
-            file_values,
-            response.headers.tdm if response and response.headers else None,
-            response.html.tdm if response and response.html else None,
-        )
+        if response is None:
+            if file_values not in self._tdm_cache:
+                self._tdm_cache[file_values] = tdm_evidence(file_values)
+            tdm = self._tdm_cache[file_values]
+        else:
+            tdm = tdm_evidence(
+                file_values,
+                response.headers.tdm if response.headers else None,
+                response.html.tdm if response.html else None,
+            )
         if tdm is not None:
             items.append(tdm)
-        if self.documents.tdmrep_note:
-            items.append(
-                Evidence("tdmrep", "tdmrep.json not used", tdmrep_url_of(url), self.documents.tdmrep_note)
-            )
+        if self._tdm_note is not None:
+            items.append(self._tdm_note)
         # RSL: licences the page names replace the site-wide ones robots.txt names.
         page_docs = response.licenses if response is not None else {}
         if _usable(page_docs):
             items.extend(
                 rsl_evidence(_usable(page_docs), url, path, self.policy.agreements, channel="the response")
             )
-        else:
-            items.extend(
-                rsl_evidence(
-                    _usable(self.documents.licenses), url, path, self.policy.agreements, channel="robots.txt"
-                )
-            )
-            items.extend(_license_notes(self.documents.licenses, "robots.txt"))
-        items.extend(_license_notes(page_docs, "the response"))
+        elif self._rsl_docs:
+            items.extend(self._site_licences(path))
+        items.extend(self._license_notes)
         if response is not None:
+            items.extend(_license_notes(page_docs, "the response"))
             for signals in (response.headers, response.html):
                 if signals is not None:
                     items.extend(signals.evidence)

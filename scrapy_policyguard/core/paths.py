@@ -10,7 +10,6 @@ through :class:`PathPattern`. Matching walks the pattern's literal pieces left t
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 __all__ = ["PathPattern", "normalize_path", "path_of"]
 
@@ -19,6 +18,7 @@ _HEX = "0123456789ABCDEFabcdef"
 # Characters that may pass through unchanged: printable ASCII except '%', '*', '$' (handled
 # specially) and space.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_AUTHORITY_END = re.compile(r"[/?#]")
 _SAFE_RUN = re.compile(r"[!-#&-)+-~]*")
 
 
@@ -66,23 +66,28 @@ def normalize_path(path: str) -> str:
 def path_of(url: str) -> str:
     """The part of a URL that robots.txt rules match: path, params and query, never the fragment.
 
-    An empty path is ``/``. The result is normalised with :func:`normalize_path`.
+    An empty path is ``/``; an empty query is kept (``/a?``). Like Google's GetPathParamsQuery, a
+    URL without a scheme starts with its host (``example.com/a`` gives ``/a``), and ``//a/b``
+    has the host ``a``. The result is normalised with :func:`normalize_path`.
     """
     if url.startswith("//"):
-        parts = urlsplit("http:" + url)
+        start = 2
     elif url.startswith("/"):
-        parts = urlsplit("http://h" + url)
-    elif not _SCHEME.match(url):
-        # "example.com/a" is a host and a path, as in Google's GetPathParamsQuery.
-        parts = urlsplit("http://" + url)
+        start = -1
     else:
-        parts = urlsplit(url)
-    path = parts.path or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    if parts.query or url.split("#", 1)[0].endswith("?"):
-        path = f"{path}?{parts.query}"
-    return normalize_path(path)
+        scheme = _SCHEME.match(url)
+        start = scheme.end() if scheme else 0
+    if start >= 0:
+        end = _AUTHORITY_END.search(url, start)
+        rest = url[end.start() :] if end else ""
+    else:
+        rest = url
+    hash_at = rest.find("#")
+    if hash_at >= 0:
+        rest = rest[:hash_at]
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    return normalize_path(rest)
 
 
 class PathPattern:

@@ -37,6 +37,10 @@ class Purpose(str, Enum):
     AI_INPUT = "ai-input"
     SEARCH = "search"
 
+    # Hash as the string it equals (Enum's own __hash__ hashes the name, in Python, and disagrees
+    # with str equality): consistent with ``Purpose.SEARCH == "search"`` and fast in dicts.
+    __hash__ = str.__hash__
+
     def __str__(self) -> str:
         return self.value
 

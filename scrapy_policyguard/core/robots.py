@@ -180,11 +180,14 @@ class MergedGroup:
         )
         literal: dict[int, dict[str, Rule]] = {}
         exact: dict[str, Rule] = {}
-        wild: list[tuple[tuple[int, bool, int], Rule]] = []
+        wild: list[tuple[tuple[int, bool, int], str, Rule]] = []
         for rule in self.rules:  # in match order, so setdefault keeps the winner of each key
             pattern = rule.pattern
             if not pattern.literal:
-                wild.append((_order(rule), rule))
+                # The longest literal piece must occur in any path the pattern matches: a cheap
+                # test that rules most wildcard patterns out before the full match.
+                needle = max((pattern.first, *pattern.pieces), key=len)
+                wild.append((_order(rule), needle, rule))
             elif pattern.anchored:
                 exact.setdefault(pattern.first, rule)
             else:
@@ -214,10 +217,10 @@ class MergedGroup:
             best = exact
         if self._wild:
             bound = _order(best) if best is not None else None
-            for order, rule in self._wild:
+            for order, needle, rule in self._wild:
                 if bound is not None and order > bound:
                     break
-                if rule.pattern.match(path):
+                if needle in path and rule.pattern.match(path):
                     return rule
         return best
 

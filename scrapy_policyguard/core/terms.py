@@ -119,10 +119,12 @@ class TermsPack:
         return f"{self.reviewed} (sha256 {self.sha256[:12]})"
 
     def evidence(self, path: str, agreement: str | None = None) -> list[Evidence]:
+        return [evidence for rule, evidence in self.statements(agreement) if rule.applies(path)]
+
+    def statements(self, agreement: str | None = None) -> list[tuple[TermsRule, Evidence]]:
+        """Each rule with its evidence, built once per agreement (paths are checked per URL)."""
         found = []
         for rule in self.rules:
-            if not rule.applies(path):
-                continue
             effect = Outcome.DENY if rule.outcome == "deny" else Outcome.ALLOW
             refs = {
                 "pack": self.id,
@@ -146,14 +148,17 @@ class TermsPack:
                 conditions = (*conditions, f"under agreement {agreement!r} with {self.name}")
             purposes = ", ".join(sorted(map(str, rule.purposes)))
             found.append(
-                Evidence(
-                    SOURCE,
-                    f"{self.name} terms: {rule.outcome} {purposes}",
-                    f"{self.file}:{rule.line}",
-                    detail,
-                    dict.fromkeys(rule.purposes, effect),
-                    conditions=conditions,
-                    refs=refs,
+                (
+                    rule,
+                    Evidence(
+                        SOURCE,
+                        f"{self.name} terms: {rule.outcome} {purposes}",
+                        f"{self.file}:{rule.line}",
+                        detail,
+                        dict.fromkeys(rule.purposes, effect),
+                        conditions=conditions,
+                        refs=refs,
+                    ),
                 )
             )
         return found

@@ -25,7 +25,7 @@ from ..decision import Evidence, Outcome
 from ..paths import PathPattern
 from ..purposes import PURPOSES, RSL_USAGE_TOKENS, Purpose
 
-__all__ = ["SOURCE", "RslDocument", "RslError", "rsl_evidence"]
+__all__ = ["SOURCE", "RslDocument", "RslError", "content_evidence", "rsl_evidence"]
 
 SOURCE = "rsl"
 NAMESPACE = "https://rslstandard.org/rsl"
@@ -193,6 +193,48 @@ def _judge(content: RslContent, purpose: Purpose) -> tuple[str, tuple[str, ...]]
     return best, conditions
 
 
+def content_evidence(
+    doc: RslDocument, content: RslContent, agreements: Mapping[str, str], channel: str
+) -> Evidence:
+    """What one content scope of a licence document says for every purpose; ``channel`` says
+    where the document was found (robots.txt, the response)."""
+    effects: dict[Purpose, Outcome] = {}
+    conditions: list[str] = []
+    notes = []
+    refs = {"document": doc.url, "content": content.url}
+    if content.server:
+        refs["server"] = content.server
+    agreement = agreements.get(doc.url) or (agreements.get(content.server) if content.server else None)
+    for purpose in PURPOSES:
+        verdict, terms = _judge(content, purpose)
+        if verdict == "free":
+            effects[purpose] = Outcome.ALLOW
+            conditions.extend(terms)
+        elif verdict == "licence":
+            if agreement:
+                effects[purpose] = Outcome.ALLOW
+                refs["agreement"] = agreement
+                notes.append(f"{purpose}: licence required, agreement {agreement!r}")
+            else:
+                effects[purpose] = Outcome.DENY
+                notes.append(f"{purpose}: licence required")
+            conditions.extend(terms)
+        else:
+            effects[purpose] = Outcome.DENY
+            notes.append(f"{purpose}: not licensed")
+    if content.terms:
+        refs["terms"] = content.terms
+    return Evidence(
+        SOURCE,
+        f'<content url="{content.url}">',
+        f"{doc.url} (found via {channel})",
+        "RSL licence: " + ("; ".join(notes) if notes else "permits the use"),
+        effects,
+        conditions=tuple(dict.fromkeys(conditions)),
+        refs=refs,
+    )
+
+
 def rsl_evidence(
     documents: Sequence[RslDocument],
     url: str,
@@ -201,49 +243,11 @@ def rsl_evidence(
     *,
     channel: str,
 ) -> list[Evidence]:
-    """Statements of every licence document that covers ``url``; ``channel`` says where the
-    documents were found (robots.txt, Link header, HTML)."""
+    """Statements of every licence document that covers ``url``."""
     host = (urlsplit(url).hostname or "").lower()
     found = []
     for doc in documents:
         content = doc.scope(host, path)
-        if content is None or not content.licenses:
-            continue
-        effects: dict[Purpose, Outcome] = {}
-        conditions: list[str] = []
-        notes = []
-        refs = {"document": doc.url, "content": content.url}
-        if content.server:
-            refs["server"] = content.server
-        agreement = agreements.get(doc.url) or (agreements.get(content.server) if content.server else None)
-        for purpose in PURPOSES:
-            verdict, terms = _judge(content, purpose)
-            if verdict == "free":
-                effects[purpose] = Outcome.ALLOW
-                conditions.extend(terms)
-            elif verdict == "licence":
-                if agreement:
-                    effects[purpose] = Outcome.ALLOW
-                    refs["agreement"] = agreement
-                    notes.append(f"{purpose}: licence required, agreement {agreement!r}")
-                else:
-                    effects[purpose] = Outcome.DENY
-                    notes.append(f"{purpose}: licence required")
-                conditions.extend(terms)
-            else:
-                effects[purpose] = Outcome.DENY
-                notes.append(f"{purpose}: not licensed")
-        if content.terms:
-            refs["terms"] = content.terms
-        found.append(
-            Evidence(
-                SOURCE,
-                f'<content url="{content.url}">',
-                f"{doc.url} (found via {channel})",
-                "RSL licence: " + ("; ".join(notes) if notes else "permits the use"),
-                effects,
-                conditions=tuple(dict.fromkeys(conditions)),
-                refs=refs,
-            )
-        )
+        if content is not None and content.licenses:
+            found.append(content_evidence(doc, content, agreements, channel))
     return found
