@@ -148,7 +148,7 @@ class CrawlPermission:
     origin and shared by every decision it applies to (the per-request cost is the match).
     """
 
-    __slots__ = ("_cache", "_fixed", "access", "group", "refs", "token")
+    __slots__ = ("_cache", "_details", "_fixed", "access", "group", "refs", "token")
 
     def __init__(self, access: RobotsAccess, group: MergedGroup | None, token: str) -> None:
         self.access = access
@@ -164,6 +164,11 @@ class CrawlPermission:
         if group is not None:
             refs["group"] = group.label
         self.refs = refs
+        # One string per verb, shared by every rule's evidence.
+        self._details = {
+            allow: f"the longest matching rule of the group for {token} {verb} this path"
+            for allow, verb in ((True, "allows"), (False, "disallows"))
+        }
         self._cache: dict[object, Evidence] = {}
         self._fixed: Evidence | None = None
         if access.state == UNREACHABLE:
@@ -211,12 +216,12 @@ class CrawlPermission:
             )
             return self._evidence("no matching rule", url, detail, _CRAWL_ALLOWED)
         assert isinstance(key, Rule)
-        verb = "allows" if key.allow else "disallows"
+        allow = key.allow
         return self._evidence(
             key.line.text,
-            f"{url} line {key.line.number}",
-            f"longest matching rule of {group.label} {verb} this path for {self.token}",
-            _CRAWL_ALLOWED if key.allow else _DENY_ALL,
+            f"{url} line {key.number}",
+            self._details[allow],
+            _CRAWL_ALLOWED if allow else _DENY_ALL,
         )
 
 

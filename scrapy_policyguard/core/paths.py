@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PathPattern", "normalize_path", "path_of"]
+__all__ = ["PathPattern", "is_plain", "normalize_path", "path_of"]
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _HEX = "0123456789ABCDEFabcdef"
@@ -63,6 +63,11 @@ def normalize_path(path: str) -> str:
     return "".join(out)
 
 
+def is_plain(pattern: str) -> bool:
+    """True for a pattern that is its own normal form and has no ``*`` or ``$``: a plain prefix."""
+    return _SAFE_RUN.fullmatch(pattern) is not None
+
+
 def path_of(url: str) -> str:
     """The part of a URL that robots.txt rules match: path, params and query, never the fragment.
 
@@ -101,11 +106,23 @@ class PathPattern:
 
     def __init__(self, pattern: str) -> None:
         self.source = pattern
+        if is_plain(pattern):
+            # The common case, a plain prefix with nothing to normalise: no work, no copies.
+            self.first = pattern
+            self.pieces = ()
+            self.anchored = False
+            self.literal = True
+            self.specificity = len(pattern)
+            return
         anchored = pattern.endswith("$")
         body = pattern[:-1] if anchored else pattern
         raw_pieces = body.split("*")
-        pieces = [normalize_path(p) for p in raw_pieces]
-        self.specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + (1 if anchored else 0)
+        if is_plain(body.replace("*", "")):
+            pieces = raw_pieces
+            self.specificity = len(body) + anchored
+        else:
+            pieces = [normalize_path(p) for p in raw_pieces]
+            self.specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + anchored
         # A trailing '*' without '$' matches anything after, so it is the same as no anchor.
         if len(pieces) > 1 and pieces[-1] == "":
             anchored = False

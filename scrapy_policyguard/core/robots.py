@@ -11,10 +11,11 @@ rule that decides is reported.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .paths import PathPattern
+from .paths import PathPattern, is_plain
 
 __all__ = [
     "PARSE_LIMIT",
@@ -38,7 +39,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z_-]+")
 # stay, so "AI2Bot" names "ai2bot" (not "ai", which would make it collide with other tokens).
 _GROUP_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
 _COMPATIBLE_RE = re.compile(r"compatible;\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
-_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")
 
 _USER_AGENT = "user-agent"
 _ALLOW = "allow"
@@ -119,11 +120,74 @@ class SourceLine:
         return f"line {self.number}: {self.text}"
 
 
-@dataclass(frozen=True, slots=True)
+_ALLOW_BIT = 1
+_INDEX_BIT = 2  # the /dir/$ rule Google's index.html extension derives from an Allow line
+
+
+class _Lines:
+    """The decoded file and where each line starts.
+
+    Rules are kept as small integer codes (line number and flags); their text and pattern are cut
+    from here when they are needed (a match, evidence), so a cached origin does not hold a string
+    and an object for every line of its robots.txt.
+    """
+
+    __slots__ = ("starts", "text")
+
+    def __init__(self, text: str, starts: array[int]) -> None:
+        self.text = text
+        self.starts = starts
+
+    def raw(self, number: int) -> str:
+        start = self.starts[number - 1]
+        end = self.starts[number] if number < len(self.starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def line(self, number: int) -> SourceLine:
+        return SourceLine(number, _evidence_text(self.raw(number)))
+
+    def pattern(self, code: int) -> str:
+        """The path pattern of the rule ``code`` stands for, as written."""
+        record = _record(self.raw(code >> 2))
+        value = record[1] if record else ""
+        if code & _INDEX_BIT:
+            return value[: value.rindex("/") + 1] + "$"
+        return value
+
+    def rule(self, code: int) -> Rule:
+        return Rule(code, self)
+
+
 class Rule:
-    allow: bool
-    pattern: PathPattern
-    line: SourceLine
+    """An Allow or Disallow rule with its pattern and line, built when needed (a match, evidence);
+    matching itself works on the merged group's index. Small on purpose: the pattern and the
+    line text are read back from the file when asked for."""
+
+    __slots__ = ("_lines", "code")
+
+    def __init__(self, code: int, lines: _Lines) -> None:
+        self.code = code
+        self._lines = lines
+
+    @property
+    def allow(self) -> bool:
+        return bool(self.code & _ALLOW_BIT)
+
+    @property
+    def number(self) -> int:
+        return self.code >> 2
+
+    @property
+    def pattern(self) -> PathPattern:
+        return PathPattern(self._lines.pattern(self.code))
+
+    @property
+    def line(self) -> SourceLine:
+        return self._lines.line(self.code >> 2)
+
+    def __repr__(self) -> str:
+        verb = "Allow" if self.allow else "Disallow"
+        return f"Rule({verb}: {self._lines.pattern(self.code)}, line {self.number})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,67 +199,94 @@ class ExtensionLine:
     line: SourceLine
 
 
-@dataclass(slots=True)
 class Group:
     """One group as written: its User-agent lines and the records that follow them."""
 
-    agent_lines: list[SourceLine] = field(default_factory=list)
-    tokens: set[str] = field(default_factory=set)
-    rules: list[Rule] = field(default_factory=list)
-    extensions: list[ExtensionLine] = field(default_factory=list)
+    __slots__ = ("_lines", "agent_lines", "codes", "extensions", "tokens")
+
+    def __init__(self, lines: _Lines) -> None:
+        self._lines = lines
+        self.agent_lines: list[SourceLine] = []
+        self.tokens: set[str] = set()
+        self.codes = array("I")  # one per Allow/Disallow rule: line number << 2 | flags
+        self.extensions: list[ExtensionLine] = []
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [self._lines.rule(code) for code in self.codes]
 
     @property
     def label(self) -> str:
         return " / ".join(line.text for line in self.agent_lines) + f" (line {self.agent_lines[0].number})"
 
 
-def _order(rule: Rule) -> tuple[int, bool, int]:
-    # Longest match wins; on equal length Allow wins (§2.2.2); then file order.
-    return (-rule.pattern.specificity, not rule.allow, rule.line.number)
+def _order(specificity: int, code: int) -> int:
+    """Smaller wins: longest match first, Allow on equal length (§2.2.2), then file order."""
+    return ((_MAX_SPECIFICITY - specificity) << 33) | ((0 if code & _ALLOW_BIT else 1) << 32) | (code >> 2)
+
+
+_MAX_SPECIFICITY = 1 << 30
 
 
 class MergedGroup:
     """All groups that apply to one product token, merged (RFC 9309 §2.2.1), ready to match.
 
-    Matching gives the first rule in :func:`_order` that matches, but does not scan every rule:
-    plain prefixes are found by dictionary lookups (one per distinct prefix length), anchored
-    plain patterns by one lookup, and only wildcard rules more specific than the best plain match
-    are tried in turn.
+    Matching finds the rule with the smallest :func:`_order` that matches without scanning every
+    rule: plain prefixes by dictionary lookups (one per distinct prefix length), anchored plain
+    patterns by one lookup, and only the wildcard rules more specific than the best plain match
+    are tried in turn, each after a quick test that its longest literal piece occurs at all.
     """
 
-    __slots__ = ("_exact", "_lengths", "_literal", "_wild", "extensions", "groups", "rules", "token")
+    __slots__ = (
+        "_built",
+        "_codes",
+        "_exact",
+        "_lengths",
+        "_lines",
+        "_literal",
+        "_wild",
+        "extensions",
+        "groups",
+        "token",
+    )
 
     def __init__(self, token: str | None, groups: Iterable[Group]) -> None:
         self.token = token  # the token the groups name, "*", or None when no group applies
         self.groups = tuple(groups)
-        unique: dict[tuple[object, ...], Rule] = {}
-        for rule in sorted((rule for group in self.groups for rule in group.rules), key=_order):
-            pattern = rule.pattern
-            unique.setdefault(
-                (rule.allow, pattern.first, pattern.pieces, pattern.anchored, pattern.literal), rule
-            )
-        self.rules = tuple(unique.values())  # in match order, duplicates (same rule twice) removed
+        self._lines = self.groups[0]._lines if self.groups else _Lines("", array("I"))
         self.extensions = tuple(
             sorted((ext for g in self.groups for ext in g.extensions), key=lambda e: e.line.number)
         )
-        literal: dict[int, dict[str, Rule]] = {}
-        exact: dict[str, Rule] = {}
-        wild: list[tuple[tuple[int, bool, int], str, Rule]] = []
-        for rule in self.rules:  # in match order, so setdefault keeps the winner of each key
-            pattern = rule.pattern
-            if not pattern.literal:
-                # The longest literal piece must occur in any path the pattern matches: a cheap
-                # test that rules most wildcard patterns out before the full match.
-                needle = max((pattern.first, *pattern.pieces), key=len)
-                wild.append((_order(rule), needle, rule))
-            elif pattern.anchored:
-                exact.setdefault(pattern.first, rule)
+        literal: dict[int, dict[str, int]] = {}
+        exact: dict[str, int] = {}
+        wild: dict[tuple[object, ...], tuple[int, str, PathPattern, int]] = {}
+        for code in sorted(code for g in self.groups for code in g.codes):
+            value = self._lines.pattern(code)
+            if is_plain(value):
+                table = literal.setdefault(len(value), {})
+                key, spec = value, len(value)
             else:
-                literal.setdefault(len(pattern.first), {}).setdefault(pattern.first, rule)
+                pattern = PathPattern(value)
+                if pattern.literal:
+                    key = pattern.first
+                    spec = pattern.specificity
+                    table = exact if pattern.anchored else literal.setdefault(len(key), {})
+                else:
+                    # Identical wildcard rules count once: the first line is the one cited.
+                    signature = (bool(code & _ALLOW_BIT), pattern.first, pattern.pieces, pattern.anchored)
+                    if signature not in wild:
+                        needle = max((pattern.first, *pattern.pieces), key=len)
+                        wild[signature] = (_order(pattern.specificity, code), needle, pattern, code)
+                    continue
+            held = table.get(key)
+            if held is None or _order(spec, code) < _order(spec, held):
+                table[key] = code
         self._literal = literal
         self._lengths = tuple(sorted(literal, reverse=True))
         self._exact = exact
-        self._wild = tuple(wild)
+        self._wild = tuple(sorted(wild.values()))
+        self._built: dict[int, Rule] = {}
+        self._codes: tuple[int, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -203,29 +294,54 @@ class MergedGroup:
             return "no group applies"
         return "; ".join(group.label for group in self.groups)
 
+    def _rule(self, code: int) -> Rule:
+        rule = self._built.get(code)
+        if rule is None:
+            rule = self._built[code] = self._lines.rule(code)
+        return rule
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule, in match order, identical rules once (built on first use)."""
+        if self._codes is None:
+            ranked = [
+                (_order(len(key), code), code)
+                for table in self._literal.values()
+                for key, code in table.items()
+            ]
+            ranked += [(_order(len(key) + 1, code), code) for key, code in self._exact.items()]
+            ranked += [(order, code) for order, _, _, code in self._wild]
+            self._codes = tuple(code for _, code in sorted(ranked))
+        return tuple(self._rule(code) for code in self._codes)
+
     def match(self, path: str) -> Rule | None:
         """The rule that decides for ``path`` (normalised), or None when no rule matches."""
-        best: Rule | None = None
+        best: int | None = None
+        best_order = _NO_MATCH
         size = len(path)
         for length in self._lengths:
             if length <= size:
                 best = self._literal[length].get(path[:length])
                 if best is not None:
+                    best_order = _order(length, best)
                     break
         exact = self._exact.get(path)
-        if exact is not None and (best is None or _order(exact) < _order(best)):
-            best = exact
-        if self._wild:
-            bound = _order(best) if best is not None else None
-            for order, needle, rule in self._wild:
-                if bound is not None and order > bound:
-                    break
-                if needle in path and rule.pattern.match(path):
-                    return rule
-        return best
+        if exact is not None:
+            order = _order(len(path) + 1, exact)
+            if order < best_order:
+                best, best_order = exact, order
+        for order, needle, pattern, code in self._wild:
+            if order > best_order:
+                break
+            if needle in path and pattern.match(path):
+                return self._rule(code)
+        return self._rule(best) if best is not None else None
 
     def extension(self, name: str) -> tuple[ExtensionLine, ...]:
         return tuple(ext for ext in self.extensions if ext.name == name)
+
+
+_NO_MATCH = 1 << 80
 
 
 def _decode(content: str | bytes, limit: int) -> tuple[str, bool, int]:
@@ -245,6 +361,18 @@ def _decode(content: str | bytes, limit: int) -> tuple[str, bool, int]:
     # Invalid UTF-8 is kept as surrogate escapes, which path normalisation turns back into the
     # original octets (percent-encoded), so a Latin-1 path still matches byte for byte.
     return raw.decode("utf-8", "surrogateescape"), truncated, size
+
+
+def _record(raw_line: str) -> tuple[str, str] | None:
+    """(canonical record name, value) of a line, or None when it is not a known record."""
+    line = raw_line.split("#", 1)[0].strip() if "#" in raw_line else raw_line.strip()
+    if not line:
+        return None
+    record = _split_record(line)
+    if record is None:
+        return None
+    name = _KEY_ALIASES.get(record[0])
+    return (name, record[1]) if name is not None else None
 
 
 def _split_record(line: str) -> tuple[str, str] | None:
@@ -273,7 +401,8 @@ class RobotsTxt:
         self.groups: list[Group] = []
         self.global_extensions: list[ExtensionLine] = []
         self.sitemaps: list[str] = []
-        self.ignored: list[SourceLine] = []  # unknown records and rules outside any group
+        self._ignored = array("I")  # line numbers of unknown records and rules outside any group
+        self._lines = _Lines("", array("I"))
         self.truncated = False
         self.size = 0
         self.line_count = 0
@@ -287,45 +416,48 @@ class RobotsTxt:
         text, robots.truncated, robots.size = _decode(content, limit)
         group: Group | None = None
         rules_seen = False  # an Allow/Disallow ends the User-agent list of the current group
-        lines = _LINE_SPLIT.split(text)
-        robots.line_count = len(lines)
-        for number, raw_line in enumerate(lines, start=1):
-            line = raw_line.split("#", 1)[0].strip()
-            if not line:
+        parts = _LINE_SPLIT.split(text)  # line, separator, line, separator, ..., line
+        starts = array("I")
+        lines = robots._lines = _Lines(text, starts)
+        robots.line_count = (len(parts) + 1) // 2
+        offset = 0
+        for index in range(0, len(parts), 2):
+            raw_line = parts[index]
+            number = index // 2 + 1
+            starts.append(offset)
+            offset += len(raw_line) + (len(parts[index + 1]) if index + 1 < len(parts) else 0)
+            record = _record(raw_line)
+            if record is None:
+                if raw_line.split("#", 1)[0].strip():
+                    # Unknown records never end or split a group (RFC 9309 §2.2.4).
+                    robots._ignored.append(number)
                 continue
-            record = _split_record(line)
-            name = _KEY_ALIASES.get(record[0]) if record else None
-            source = SourceLine(number, _evidence_text(raw_line))
-            if record is None or name is None:
-                # Unknown records never end or split a group (RFC 9309 §2.2.4).
-                robots.ignored.append(source)
-                continue
-            value = record[1]
+            name, value = record
             if name == _USER_AGENT:
                 if group is None or rules_seen:
-                    group = Group()
+                    group = Group(lines)
                     robots.groups.append(group)
                     rules_seen = False
-                group.agent_lines.append(source)
+                group.agent_lines.append(SourceLine(number, _evidence_text(raw_line)))
                 token = product_token(value)
                 if token:
                     group.tokens.add(token)
-            elif name in (_ALLOW, _DISALLOW):
+            elif name is _ALLOW or name is _DISALLOW:
                 if group is None:
-                    robots.ignored.append(source)
+                    robots._ignored.append(number)
                     continue
                 rules_seen = True
                 if value:  # an empty Allow/Disallow says nothing (Google case 27)
-                    group.rules.append(Rule(name == _ALLOW, PathPattern(value), source))
-                    if name == _ALLOW and value[value.rfind("/") :].startswith(_INDEX_PAGE):
+                    allow = name is _ALLOW
+                    group.codes.append(number << 2 | allow)
+                    if allow and value[value.rfind("/") :].startswith(_INDEX_PAGE):
                         # Google's extension: allowing /d/index.html also allows /d/ itself.
-                        directory = value[: value.rindex("/") + 1] + "$"
-                        group.rules.append(Rule(True, PathPattern(directory), source))
+                        group.codes.append(number << 2 | _ALLOW_BIT | _INDEX_BIT)
             elif name == _SITEMAP:
                 if value:
                     robots.sitemaps.append(value)
             else:
-                ext = ExtensionLine(name, value, source)
+                ext = ExtensionLine(name, value, SourceLine(number, _evidence_text(raw_line)))
                 if group is None:
                     robots.global_extensions.append(ext)
                 else:
@@ -338,6 +470,11 @@ class RobotsTxt:
             for token in g.tokens:
                 robots._by_token.setdefault(token, []).append(g)
         return robots
+
+    @property
+    def ignored(self) -> list[SourceLine]:
+        """Unknown records and rules outside any group, as evidence lines."""
+        return [self._lines.line(number) for number in self._ignored]
 
     @property
     def tokens(self) -> frozenset[str]:
