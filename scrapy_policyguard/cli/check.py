@@ -92,8 +92,17 @@ def fetch(url: str, user_agent: str, timeout: float, limit: int = PARSE_LIMIT) -
     return Fetched(308, [], b"", f"more than {MAX_REDIRECTS} redirects")
 
 
+class UsageError(ValueError):
+    """A malformed option or unreadable file: exit status 2, as argparse uses."""
+
+
 def _read(path: Path | None) -> bytes | None:
-    return path.read_bytes() if path is not None else None
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:
@@ -101,41 +110,15 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SystemExit(f"policyguard check: {flag} expects KEY=VALUE, got {item!r}")
+            raise UsageError(f"{flag} expects KEY=VALUE, got {item!r}")
         result[key.strip()] = value.strip()
     return result
 
 
 def run(args: argparse.Namespace) -> int:
-    headers: list[tuple[str, str]] = []
-    for raw in args.header:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip():
-            raise SystemExit(f'policyguard check: --header expects "Name: value", got {raw!r}')
-        headers.append((name.strip(), value.strip()))
-    rsl: dict[str, bytes] = {url: Path(file).read_bytes() for url, file in _pairs(args.rsl, "--rsl").items()}
-    options: dict[str, Any] = {
-        "purpose": args.purpose,
-        "user_agent": args.user_agent,
-        "unknown": args.unknown,
-        "agreements": _pairs(args.agreement, "--agreement"),
-        "rules": args.rules,
-    }
     try:
-        if args.fetch:
-            decision = _check_live(args, options, rsl)
-        else:
-            decision = check(
-                args.url,
-                robots_txt=_read(args.robots),
-                robots_status=args.robots_status,
-                headers=headers or None,
-                html=_read(args.html),
-                tdmrep=_read(args.tdmrep),
-                rsl=rsl,
-                **options,
-            )
-    except ValueError as exc:
+        decision = _decide(args)
+    except (UsageError, ValueError) as exc:
         print(f"policyguard check: {exc}", file=sys.stderr)
         return 2
     if args.json:
@@ -144,6 +127,35 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(decision))
     return 0 if decision.allowed else 1
+
+
+def _decide(args: argparse.Namespace) -> Decision:
+    headers: list[tuple[str, str]] = []
+    for raw in args.header:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f'--header expects "Name: value", got {raw!r}')
+        headers.append((name.strip(), value.strip()))
+    rsl = {url: _read(Path(file)) or b"" for url, file in _pairs(args.rsl, "--rsl").items()}
+    options: dict[str, Any] = {
+        "purpose": args.purpose,
+        "user_agent": args.user_agent,
+        "unknown": args.unknown,
+        "agreements": _pairs(args.agreement, "--agreement"),
+        "rules": args.rules,
+    }
+    if args.fetch:
+        return _check_live(args, options, rsl)
+    return check(
+        args.url,
+        robots_txt=_read(args.robots),
+        robots_status=args.robots_status,
+        headers=headers or None,
+        html=_read(args.html),
+        tdmrep=_read(args.tdmrep),
+        rsl=rsl,
+        **options,
+    )
 
 
 def _check_live(args: argparse.Namespace, options: dict[str, Any], rsl: dict[str, bytes]) -> Decision:
@@ -165,7 +177,13 @@ def _check_live(args: argparse.Namespace, options: dict[str, Any], rsl: dict[str
         got = fetch(url, ua, args.timeout, limit=1024 * 1024)
         return got.body if got.status is not None and 200 <= got.status < 300 else None
 
-    common = {"robots_txt": robots.body, "robots_status": robots.status, "tdmrep": tdmrep, "rsl": licence}
+    common = {
+        "robots_txt": robots.body,
+        "robots_status": robots.status,
+        "robots_detail": robots.detail or None,
+        "tdmrep": tdmrep,
+        "rsl": licence,
+    }
     before = check(args.url, **common, **options)
     if before.crawl_denied:
         return before  # robots.txt says we may not fetch the page: we don't

@@ -12,7 +12,7 @@ itself says (headers, HTML).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -440,7 +440,7 @@ def check(
     headers: Mapping[str, object] | Iterable[tuple[str, str]] | None = None,
     html: str | bytes | None = None,
     tdmrep: str | bytes | None = None,
-    rsl: Mapping[str, str | bytes] | None = None,
+    rsl: Mapping[str, str | bytes] | Callable[[str], str | bytes | None] | None = None,
     unknown: str = "allow",
     ai_tokens: Mapping[str, str | None] | None = None,
     agents: AgentCatalogue | None = None,
@@ -449,17 +449,20 @@ def check(
     legacy_content_usage: bool = False,
     is_image: bool | None = None,
     robots_url: str | None = None,
+    robots_detail: str | None = None,
 ) -> Decision:
     """Decide offline what a crawl with ``purpose`` may do with ``url``, on the middleware's engine.
 
     ``user_agent`` is the crawler's product token or full User-Agent string. ``robots_txt`` is the
     body of the site's robots.txt, ``robots_status`` its HTTP status (4xx: unavailable; 5xx and
     429: unreachable; None: network failure); with neither a body nor an error status robots.txt
-    is not consulted. ``headers`` (a mapping or name/value pairs) and ``html`` are the response's;
-    ``tdmrep`` is the body of /.well-known/tdmrep.json; ``rsl`` maps licence document URLs to their
-    XML. ``agents`` defaults to the bundled catalogue with ``ai_tokens`` applied; ``rules`` (a
-    TermsIndex, or packs and pack files/folders) to the bundled rule packs; ``agreements`` maps
-    pack ids or RSL licence URLs to the agreement the crawl holds.
+    is not consulted (``robots_detail`` says what failed, for the evidence). ``headers`` (a mapping
+    or name/value pairs) and ``html`` are the response's; ``tdmrep`` is the body of
+    /.well-known/tdmrep.json; ``rsl`` maps licence document URLs to their XML, or is a function
+    that returns the XML of a URL (None when it cannot). ``agents`` defaults to the bundled
+    catalogue with ``ai_tokens`` applied; ``rules`` (a TermsIndex, or packs and pack files or
+    folders) to the bundled rule packs; ``agreements`` maps pack ids or RSL licence URLs to the
+    agreement the crawl holds.
     """
     if unknown not in ("allow", "deny"):
         raise ValueError(f"unknown must be 'allow' or 'deny', not {unknown!r}")
@@ -477,13 +480,20 @@ def check(
     )
     access = None
     if robots_txt is not None or robots_status is None or not 200 <= robots_status < 300:
-        access = RobotsAccess.from_result(robots_url or robots_url_of(url), robots_status, robots_txt or b"")
-    documents = {u: parse_license(body, u) for u, body in (rsl or {}).items()}
+        access = RobotsAccess.from_result(
+            robots_url or robots_url_of(url), robots_status, robots_txt or b"", detail=robots_detail
+        )
+
+    def licence(url: str) -> RslDocument | str:
+        body = rsl(url) if callable(rsl) else (rsl or {}).get(url)
+        return "licence document not supplied" if body is None else parse_license(body, url)
+
     tdm_file, tdm_note = parse_tdmrep(tdmrep, tdmrep_url_of(url)) if tdmrep is not None else (None, None)
     origin = origin_of(url)
     named = SitePolicy(policy, SiteDocuments(origin, access)).license_urls
-    licenses = {u: documents.get(u, "licence document not supplied") for u in named}
-    site = SitePolicy(policy, SiteDocuments(origin, access, tdm_file, tdm_note, licenses))
+    site = SitePolicy(
+        policy, SiteDocuments(origin, access, tdm_file, tdm_note, {u: licence(u) for u in named})
+    )
     chosen = parse_purpose(purpose)
     if headers is None and html is None:
         return site.decide(url, chosen)
@@ -492,10 +502,8 @@ def check(
         content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
         is_image = content_type.strip().lower().startswith("image/")
     facts = site.read_response(url, pairs, html, is_image=is_image)
-    page = {u: documents.get(u, "licence document not supplied") for u in facts.license_urls}
-    page.update({f"{url}#inline-rsl-{i}": parse_license(x, url) for i, x in enumerate(_inline(facts))})
-    facts = ResponseFacts(facts.headers, facts.html, page)
-    return site.decide_response(url, chosen, facts)
+    page = {u: licence(u) for u in facts.license_urls}
+    return site.decide_response(url, chosen, facts.with_licenses(url, page))
 
 
 def terms_index(rules: TermsIndex | Iterable[TermsPack | str | Path] | None) -> TermsIndex:
@@ -508,7 +516,3 @@ def terms_index(rules: TermsIndex | Iterable[TermsPack | str | Path] | None) -> 
     packs = [item for item in rules if isinstance(item, TermsPack)]
     packs += load_packs([item for item in rules if not isinstance(item, TermsPack)])
     return TermsIndex(packs)
-
-
-def _inline(facts: ResponseFacts) -> list[str]:
-    return facts.html.inline_licenses if facts.html is not None else []
