@@ -223,8 +223,9 @@ def test_rsl_inline_script():
     html = f'<html><head><script type="application/rsl+xml">{inline}</script></head></html>'
     decision = run(html=html)
     (evidence,) = [e for e in decision.evidence if e.source == "rsl"]
-    assert evidence.refs["document"] == URL  # the licence is in the page itself
-    assert evidence.location == f"{URL} (found via the response)"
+    # The licence is in the page itself: named after the page, as its error notes are.
+    assert evidence.refs["document"] == f"{URL}#inline-rsl-0"
+    assert evidence.location == f"{URL}#inline-rsl-0 (found via the response)"
     assert decision.outcomes == {TRAIN: D, INPUT: D, SEARCH: A}
 
 
