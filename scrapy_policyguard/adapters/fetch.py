@@ -202,19 +202,24 @@ class DocumentFetcher:
         attempts = 0
         while True:
             request = self._request(current, kind, limit, trigger)
+            failure = None
             try:
                 response = await self._download(request)
             except Exception as exc:
-                if attempts < self._retries and not isinstance(exc, IgnoreRequest):
+                failure = describe_failure(exc)
+                retriable = not isinstance(exc, IgnoreRequest)
+            else:
+                if "dataloss" in response.flags:
+                    # The connection broke mid-body: what arrived may lack the rules that matter.
+                    failure = f"HTTP {response.status}, but the body was cut short (connection lost)"
+                    retriable = True
+            if failure is not None:
+                if retriable and attempts < self._retries:
                     attempts += 1
                     continue
-                detail = describe_failure(exc) + (f" (after {attempts + 1} attempts)" if attempts else "")
+                detail = failure + (f" (after {attempts + 1} attempts)" if attempts else "")
                 return FetchResult(url, None, b"", detail, tuple(hops), started)
             status = response.status
-            if "dataloss" in response.flags:
-                # The connection broke mid-body: what arrived may lack the rules that matter.
-                detail = f"HTTP {status}, but the body was cut short (connection lost)"
-                return FetchResult(url, None, b"", detail, tuple(hops), started)
             location = response.headers.get(b"Location") if 300 <= status < 400 else None
             if location:
                 target = urljoin(current, location.decode("latin-1").strip())

@@ -96,7 +96,13 @@ class GuardRuntime:
         )
         spider_name = crawler.spider.name if crawler.spider is not None else "spider"
         path = audit_path(self.settings.audit_log, spider_name) if self.settings.audit_log else None
-        self.audit = AuditLog(path)
+        try:
+            self.audit = AuditLog(path)
+        except OSError as exc:
+            problem = f"cannot create {path} ({exc.strerror or exc})"
+            raise PolicyGuardConfigError(
+                f"POLICYGUARD_AUDIT_LOG={self.settings.audit_log!r}: {problem}. Fix: use a writable file path"
+            ) from None
         # Decisions on media downloads (FilesPipeline / ImagesPipeline), by URL, for the pipeline.
         self._media: OrderedDict[str, tuple[Decision, bool]] = OrderedDict()
         # Per-origin counts for the totals record, so a report needs no record per allowed request.

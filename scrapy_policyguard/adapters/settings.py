@@ -8,6 +8,7 @@ the audit trail wrong.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,7 @@ def _seconds(settings: BaseSettings, name: str, *, minimum: float = 0.0) -> floa
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
-    if not number >= minimum:
+    if not (number >= minimum and math.isfinite(number)):
         raise _error(name, value, f"must be a number of seconds >= {minimum:g}", "set a number, e.g. 86400")
     return number
 
@@ -88,14 +89,14 @@ def _bool(settings: BaseSettings, name: str) -> bool:
 
 def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
     name = "POLICYGUARD_AI_TOKENS"
-    value = settings.get(name) or {}
+    value = given = settings.get(name) or {}
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
             value = None
     if not isinstance(value, Mapping):
-        raise _error(name, value, "must be a dict", 'e.g. {"ExampleAIBot": "training", "Applebot": None}')
+        raise _error(name, given, "must be a dict", 'e.g. {"ExampleAIBot": "training", "Applebot": None}')
     changes: dict[str, str | None] = {}
     for token, agent_class in value.items():
         if product_token(str(token)) in ("", "*"):
@@ -124,7 +125,7 @@ def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
 
 def _agreements(settings: BaseSettings) -> dict[str, str]:
     name = "POLICYGUARD_AGREEMENTS"
-    value = settings.get(name) or {}
+    value = given = settings.get(name) or {}
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -135,7 +136,7 @@ def _agreements(settings: BaseSettings) -> dict[str, str]:
     ):
         raise _error(
             name,
-            value,
+            given,
             "must map pack ids or licence URLs to agreement references",
             '{"reddit": "Data API licence 2026-114"}',
         )
@@ -243,15 +244,25 @@ class GuardSettings:
     def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
         enabled = _bool(settings, "POLICYGUARD_ENABLED")
         purpose, purpose_source = _purpose(settings, spider)
-        max_bytes = settings.get("POLICYGUARD_ROBOTS_MAX_BYTES", PARSE_LIMIT)
-        try:
-            max_bytes = int(max_bytes)
-        except (TypeError, ValueError):
-            max_bytes = -1
+        given = settings.get("POLICYGUARD_ROBOTS_MAX_BYTES", PARSE_LIMIT)
+        max_bytes = (
+            given
+            if type(given) is int
+            else int(given)
+            if isinstance(given, str) and given.isdigit()
+            else None
+        )
+        if max_bytes is None:
+            raise _error(
+                "POLICYGUARD_ROBOTS_MAX_BYTES",
+                given,
+                "not a whole number of bytes",
+                f"use an integer >= {PARSE_LIMIT}",
+            )
         if max_bytes < PARSE_LIMIT:
             raise _error(
                 "POLICYGUARD_ROBOTS_MAX_BYTES",
-                settings.get("POLICYGUARD_ROBOTS_MAX_BYTES"),
+                given,
                 f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
                 f"use an integer >= {PARSE_LIMIT}",
             )

@@ -1,0 +1,272 @@
+"""Every invalid POLICYGUARD_* value stops the crawl at start, before any request, with a message
+that names the setting and says how to fix it.
+
+test_downloader_robots.py::test_bad_configuration_stops_the_crawl_before_any_request covers a bad
+purpose ('training'), mode ('strict'), user agent ('Test Bot/1.0'), POLICYGUARD_UNKNOWN ('maybe'),
+TTL ('soon') and a too small POLICYGUARD_ROBOTS_MAX_BYTES (1000); the cases here are the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawling import coroutine_test
+
+from scrapy_policyguard import PolicyGuardConfigError
+
+BOOLEAN_FIX = "not a boolean. Fix: use True or False"
+SECONDS_FIX = "must be a number of seconds >= 1. Fix: set a number"
+TOKEN_FIX = "not a robots.txt product token"
+
+CASES = [
+    pytest.param(
+        {"POLICYGUARD_ENABLED": "maybe"}, ["POLICYGUARD_ENABLED='maybe'", BOOLEAN_FIX], id="enabled"
+    ),
+    pytest.param(
+        {"POLICYGUARD_MODE": 3},
+        ["POLICYGUARD_MODE=3", "Fix: use one of 'enforce', 'audit'"],
+        id="mode-not-text",
+    ),
+    pytest.param(
+        {"POLICYGUARD_PURPOSE": ""},
+        ["POLICYGUARD_PURPOSE=''", "use one of: ai-train, ai-input, search"],
+        id="purpose-empty",
+    ),
+    pytest.param(
+        {"POLICYGUARD_PURPOSE": ["ai-train", "search"]},
+        ["POLICYGUARD_PURPOSE=['ai-train', 'search']", "use one of: ai-train, ai-input, search"],
+        id="purpose-list",
+    ),
+    pytest.param(
+        {"POLICYGUARD_UNKNOWN": "block"},
+        ["POLICYGUARD_UNKNOWN='block'", "Fix: use one of 'allow', 'deny'"],
+        id="unknown",
+    ),
+    pytest.param(
+        {"POLICYGUARD_USER_AGENT": "Bot2"},
+        ["POLICYGUARD_USER_AGENT='Bot2'", TOKEN_FIX, "Fix: set the bare token your crawler announces"],
+        id="user-agent-digit",
+    ),
+    pytest.param(
+        {"POLICYGUARD_USER_AGENT": None, "ROBOTSTXT_USER_AGENT": "ExampleBot/1.0"},
+        ["ROBOTSTXT_USER_AGENT='ExampleBot/1.0'", TOKEN_FIX, "Fix: set the bare token"],
+        id="robotstxt-user-agent",
+    ),
+    pytest.param(
+        {"POLICYGUARD_USER_AGENT": None, "USER_AGENT": "(compatible; +https://example.com/bot)"},
+        [
+            "USER_AGENT='(compatible; +https://example.com/bot)'",
+            "announces no product token",
+            "POLICYGUARD_USER_AGENT",
+        ],
+        id="user-agent-header-without-token",
+    ),
+    pytest.param(
+        {"POLICYGUARD_USER_AGENT": None, "USER_AGENT": "Policy2Bot/1.0 (+https://example.com)"},
+        ["announces 'Policy2Bot', not a robots.txt product token", "Fix: set POLICYGUARD_USER_AGENT"],
+        id="user-agent-header-bad-token",
+    ),
+    pytest.param({"POLICYGUARD_ROBOTS_TTL": 0}, ["POLICYGUARD_ROBOTS_TTL=0", SECONDS_FIX], id="ttl-zero"),
+    pytest.param(
+        {"POLICYGUARD_ROBOTS_TTL": -60}, ["POLICYGUARD_ROBOTS_TTL=-60", SECONDS_FIX], id="ttl-negative"
+    ),
+    pytest.param(
+        {"POLICYGUARD_ROBOTS_TTL": float("nan")}, ["POLICYGUARD_ROBOTS_TTL=nan", SECONDS_FIX], id="ttl-nan"
+    ),
+    pytest.param(
+        {"POLICYGUARD_UNREACHABLE_RETRY": "later"},
+        ["POLICYGUARD_UNREACHABLE_RETRY='later'", SECONDS_FIX],
+        id="retry-text",
+    ),
+    pytest.param(
+        {"POLICYGUARD_UNREACHABLE_RETRY": 0.5},
+        ["POLICYGUARD_UNREACHABLE_RETRY=0.5", SECONDS_FIX],
+        id="retry-too-short",
+    ),
+    pytest.param(
+        {"POLICYGUARD_ROBOTS_MAX_BYTES": "lots"},
+        ["POLICYGUARD_ROBOTS_MAX_BYTES='lots'", "Fix: use an integer >= 512000"],
+        id="max-bytes-text",
+    ),
+    pytest.param(
+        {"POLICYGUARD_ROBOTS_MAX_BYTES": -1},
+        ["POLICYGUARD_ROBOTS_MAX_BYTES=-1", "Fix: use an integer >= 512000"],
+        id="max-bytes-negative",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AUDIT_ALL": "sometimes"},
+        ["POLICYGUARD_AUDIT_ALL='sometimes'", BOOLEAN_FIX],
+        id="audit-all",
+    ),
+    pytest.param(
+        {"POLICYGUARD_BLOCK_BEFORE_FETCH": "perhaps"},
+        ["POLICYGUARD_BLOCK_BEFORE_FETCH='perhaps'", BOOLEAN_FIX],
+        id="block-before-fetch",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AI_TOKENS": {"ExampleBot": "trainer"}},
+        [
+            "POLICYGUARD_AI_TOKENS=",
+            "'ExampleBot': unknown class 'trainer'",
+            "Fix: use one of training, control",
+        ],
+        id="ai-tokens-bad-class",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AI_TOKENS": '{"GPTBot": "nope"}'},
+        ["POLICYGUARD_AI_TOKENS=", "'GPTBot': unknown class 'nope'", "Fix: use one of"],
+        id="ai-tokens-json-bad-class",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AI_TOKENS": {"*": "training"}},
+        [
+            "POLICYGUARD_AI_TOKENS=",
+            "'*' is not a robots.txt product token",
+            "Fix: use the token as in robots.txt",
+        ],
+        id="ai-tokens-star",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AI_TOKENS": {"/1.0": "training"}},
+        ["POLICYGUARD_AI_TOKENS=", "'/1.0' is not a robots.txt product token", "Fix: use the token"],
+        id="ai-tokens-no-token",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AI_TOKENS": ["GPTBot", "CCBot"]},
+        [
+            "POLICYGUARD_AI_TOKENS=['GPTBot', 'CCBot']: must be a dict",
+            'Fix: e.g. {"ExampleAIBot": "training"',
+        ],
+        id="ai-tokens-list",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CONTENT_USAGE_LEGACY": "yes please"},
+        ["POLICYGUARD_CONTENT_USAGE_LEGACY='yes please'", BOOLEAN_FIX],
+        id="legacy",
+    ),
+    pytest.param(
+        {"POLICYGUARD_RULES": ["packs/", 7]},
+        ["POLICYGUARD_RULES=['packs/', 7]: must be a list of strings", "Fix: e.g."],
+        id="rules-not-strings",
+    ),
+    pytest.param(
+        {"POLICYGUARD_RULES_DISABLED": ["redit"]},
+        ["POLICYGUARD_RULES_DISABLED", "no rule pack has id 'redit'", "known: ", "reddit"],
+        id="rules-disabled-unknown-id",
+    ),
+    pytest.param(
+        {"POLICYGUARD_RULES_DISABLED": [""]},
+        ["POLICYGUARD_RULES_DISABLED=['']: must be a list of strings", "Fix: e.g."],
+        id="rules-disabled-empty-id",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AGREEMENTS": {"twitter": "contract 7"}},
+        [
+            "POLICYGUARD_AGREEMENTS names 'twitter'",
+            "Fix: use one of",
+            "x, youtube",
+            "the URL of an RSL licence",
+        ],
+        id="agreements-unknown-pack",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AGREEMENTS": ["reddit"]},
+        ["POLICYGUARD_AGREEMENTS=['reddit']: must map pack ids", 'Fix: {"reddit": "Data API licence'],
+        id="agreements-list",
+    ),
+    pytest.param(
+        {"POLICYGUARD_AGREEMENTS": {"reddit": ""}},
+        ["POLICYGUARD_AGREEMENTS={'reddit': ''}: must map pack ids", "Fix: "],
+        id="agreements-empty-reference",
+    ),
+    pytest.param(
+        {"POLICYGUARD_ITEM_ACTION": "delete"},
+        ["POLICYGUARD_ITEM_ACTION='delete'", "Fix: use one of 'drop', 'tag'"],
+        id="item-action",
+    ),
+    pytest.param(
+        {"POLICYGUARD_ITEM_FIELD": "policy guard"},
+        ["POLICYGUARD_ITEM_FIELD='policy guard': must be a field name", 'Fix: e.g. "policyguard"'],
+        id="item-field-space",
+    ),
+    pytest.param(
+        {"POLICYGUARD_ITEM_FIELD": 5},
+        ["POLICYGUARD_ITEM_FIELD=5: must be a field name", "Fix: "],
+        id="item-field-int",
+    ),
+]
+
+
+async def assert_stops_before_any_request(web, crawl, settings: dict[str, Any]) -> str:  # type: ignore[no-untyped-def]
+    web.add("site.test", "/robots.txt", "User-agent: *\nAllow: /\n")
+    web.add("site.test", "/a", "<html><body>a</body></html>")
+    with pytest.raises(PolicyGuardConfigError) as caught:
+        await crawl(settings=settings, urls=[web.url("site.test", "/a")])
+    assert isinstance(caught.value, ValueError)
+    assert web.seen == []
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("settings", "fragments"), CASES)
+@coroutine_test
+async def test_an_invalid_setting_stops_the_crawl_before_any_request(
+    web, crawl, settings: dict[str, Any], fragments: list[str]
+) -> None:
+    message = await assert_stops_before_any_request(web, crawl, settings)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "no such file or folder"),
+        (b"\xff\xfe\x00schema", "not UTF-8"),
+        (b"schema: 1\nid: [unclosed\n", "expected ',' or ']'"),
+        (b"just a line\n", "must be a mapping"),
+    ],
+    ids=["missing", "not-utf8", "yaml-syntax", "not-a-mapping"],
+)
+@coroutine_test
+async def test_an_unreadable_rule_pack_names_the_setting_and_the_path(
+    web, crawl, tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    pack = tmp_path / "packs" / "mine.yaml"
+    if content is not None:
+        pack.parent.mkdir()
+        pack.write_bytes(content)
+    message = await assert_stops_before_any_request(web, crawl, {"POLICYGUARD_RULES": [str(pack)]})
+    assert "POLICYGUARD_RULES" in message
+    assert str(pack) in message
+    assert problem in message, message
+
+
+@pytest.mark.parametrize(
+    ("settings", "shown"),
+    [
+        ({"POLICYGUARD_AI_TOKENS": "GPTBot"}, "POLICYGUARD_AI_TOKENS='GPTBot'"),
+        ({"POLICYGUARD_AGREEMENTS": "reddit"}, "POLICYGUARD_AGREEMENTS='reddit'"),
+    ],
+    ids=["ai-tokens", "agreements"],
+)
+@coroutine_test
+async def test_a_setting_that_is_not_json_is_shown_as_given(
+    web, crawl, settings: dict[str, Any], shown: str
+) -> None:
+    # As set with `scrapy crawl -s POLICYGUARD_AI_TOKENS=GPTBot`: the message must show what was set.
+    message = await assert_stops_before_any_request(web, crawl, settings)
+    assert shown in message, message
+
+
+@coroutine_test
+async def test_an_audit_log_that_cannot_be_created_names_the_setting(web, crawl, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    message = await assert_stops_before_any_request(
+        web, crawl, {"POLICYGUARD_AUDIT_LOG": str(blocker / "audit.jsonl")}
+    )
+    assert "POLICYGUARD_AUDIT_LOG" in message
+    assert str(blocker / "audit.jsonl") in message
+    assert "Fix:" in message
