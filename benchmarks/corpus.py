@@ -19,7 +19,9 @@ WORDS = ["cart", "login", "review", "share", "print", "rss", "ajax", "video", "c
 
 def real_robots() -> dict[str, str]:
     """The stored real-world files (their first line cites the source)."""
-    return {p.name.removesuffix(".txt"): p.read_text("utf-8") for p in sorted((DATA / "robots").glob("*.txt"))}
+    return {
+        p.name.removesuffix(".txt"): p.read_text("utf-8") for p in sorted((DATA / "robots").glob("*.txt"))
+    }
 
 
 def realistic_robots(seed: int, rules: int = 400, *, block_ai: str = "/") -> str:
@@ -86,7 +88,11 @@ def wildcard_robots(wildcards: int, target: int = 500 * 1024) -> str:
 def urls_for(origin: str, robots: str, seed: int, count: int = 1000) -> list[str]:
     """URLs that hit the file's rules, narrowly miss them, or hit nothing."""
     rnd = random.Random(seed)
-    rules = [line.split(":", 1)[1].strip() for line in robots.splitlines() if line.lower().startswith(("allow:", "disallow:"))]
+    rules = [
+        line.split(":", 1)[1].strip()
+        for line in robots.splitlines()
+        if line.lower().startswith(("allow:", "disallow:"))
+    ]
     urls = []
     for _ in range(count):
         kind = rnd.random()

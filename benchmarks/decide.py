@@ -208,7 +208,9 @@ def machine() -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script runs")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -238,7 +240,9 @@ def main() -> None:
     print(f"target: median <= {TARGETS['median_us']:.0f} us: worst median {worst:.1f} us")
     print(f"\nmemory per cached origin (target <= {TARGETS['kib_per_origin']:.0f} KiB for realistic files)")
     for r in result["memory"]:
-        print(f"  {r['files']:<36} robots.txt {r['robots_txt_kib']:>5.1f} KiB -> {r['kib_per_origin']:>6.1f} KiB")
+        print(
+            f"  {r['files']:<36} robots.txt {r['robots_txt_kib']:>5.1f} KiB -> {r['kib_per_origin']:>6.1f} KiB"
+        )
     print("\nparse of a 500 KiB robots.txt (median)")
     for r in result["parse_500k"]:
         print(
