@@ -27,15 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import big_robots, real_robots, realistic_robots, urls_for, wildcard_robots  # noqa: E402
-from protego import Protego  # noqa: E402
+from corpus import big_robots, real_robots, realistic_robots, urls_for, wildcard_robots
+from protego import Protego
 
-from scrapy_policyguard.core.access import RobotsAccess  # noqa: E402
-from scrapy_policyguard.core.bundled import bundled_agents, bundled_packs  # noqa: E402
-from scrapy_policyguard.core.engine import Policy, SiteDocuments, SitePolicy  # noqa: E402
-from scrapy_policyguard.core.purposes import Purpose  # noqa: E402
-from scrapy_policyguard.core.robots import RobotsTxt  # noqa: E402
-from scrapy_policyguard.core.terms import TermsIndex  # noqa: E402
+from scrapy_policyguard.core.access import RobotsAccess
+from scrapy_policyguard.core.bundled import bundled_agents, bundled_packs
+from scrapy_policyguard.core.engine import Policy, SiteDocuments, SitePolicy
+from scrapy_policyguard.core.purposes import Purpose
+from scrapy_policyguard.core.robots import RobotsTxt
+from scrapy_policyguard.core.terms import TermsIndex
 
 TOKEN = "BenchBot"
 TARGETS = {"median_us": 20.0, "kib_per_origin": 64.0, "parse_500k_ms": 200.0}
@@ -87,10 +87,10 @@ def decisions(pol: Policy, rounds: int, count: int) -> list[dict[str, Any]]:
             site.decide(url, Purpose.AI_TRAIN)
             protego.can_fetch(url, TOKEN)
         for _ in range(rounds):  # alternate, so machine noise hits both alike
-            t, c = time_calls(lambda u: site.decide(u, Purpose.AI_TRAIN), urls)
+            t, c = time_calls(lambda u, site=site: site.decide(u, Purpose.AI_TRAIN), urls)
             ours_times += t
             ours_cpu += c
-            t, c = time_calls(lambda u: protego.can_fetch(u, TOKEN), urls)
+            t, c = time_calls(lambda u, protego=protego: protego.can_fetch(u, TOKEN), urls)
             base_times += t
             base_cpu += c
         calls = rounds * len(urls)
