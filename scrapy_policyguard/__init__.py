@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from .adapters.addon import Addon
 from .adapters.downloader import PolicyDenied, PolicyGuardDownloaderMiddleware
-from .adapters.feeds import AllowedItemFilter, DeniedItemFilter
+from .adapters.feeds import AllowedItemFilter, DeniedItemFilter, policy_feeds
 from .adapters.pipeline import PolicyGuardPipeline
 from .adapters.settings import PolicyGuardConfigError
 from .adapters.spider import PolicyGuardSpiderMiddleware
@@ -32,4 +32,5 @@ __all__ = [
     "Purpose",
     "__version__",
     "check",
+    "policy_feeds",
 ]

@@ -18,7 +18,20 @@ from itemadapter import ItemAdapter
 
 from .items import item_records
 
-__all__ = ["AllowedItemFilter", "DeniedItemFilter"]
+__all__ = ["AllowedItemFilter", "DeniedItemFilter", "policy_feeds"]
+
+
+def policy_feeds(allowed: str, denied: str, **options: Any) -> dict[str, dict[str, Any]]:
+    """FEEDS entries for a training feed (allowed items) and a quarantine (the rest).
+
+    ``options`` are feed options for both (``format`` defaults to ``jsonlines``), e.g.
+    ``FEEDS = policy_feeds("out/train.jsonl", "out/quarantine.jsonl", overwrite=True)``.
+    """
+    common = {"format": "jsonlines", **options}
+    return {
+        allowed: {**common, "item_filter": "scrapy_policyguard.AllowedItemFilter"},
+        denied: {**common, "item_filter": "scrapy_policyguard.DeniedItemFilter"},
+    }
 
 
 class AllowedItemFilter:

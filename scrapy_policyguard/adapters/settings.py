@@ -87,8 +87,8 @@ def _bool(settings: BaseSettings, name: str) -> bool:
         raise _error(name, value, "not a boolean", "use True or False") from None
 
 
-def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
-    name = "POLICYGUARD_AI_TOKENS"
+def _mapping(settings: BaseSettings, name: str, problem: str, example: str) -> Mapping[Any, Any]:
+    """A dict setting, also given as JSON text (``scrapy crawl -s NAME='{...}'``)."""
     value = given = settings.get(name) or {}
     if isinstance(value, str):
         try:
@@ -96,7 +96,13 @@ def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
         except ValueError:
             value = None
     if not isinstance(value, Mapping):
-        raise _error(name, given, "must be a dict", 'e.g. {"ExampleAIBot": "training", "Applebot": None}')
+        raise _error(name, given, problem, example)
+    return value
+
+
+def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
+    name = "POLICYGUARD_AI_TOKENS"
+    value = _mapping(settings, name, "must be a dict", 'e.g. {"ExampleAIBot": "training", "Applebot": None}')
     changes: dict[str, str | None] = {}
     for token, agent_class in value.items():
         if product_token(str(token)) in ("", "*"):
@@ -125,21 +131,13 @@ def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
 
 def _agreements(settings: BaseSettings) -> dict[str, str]:
     name = "POLICYGUARD_AGREEMENTS"
-    value = given = settings.get(name) or {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, Mapping) or not all(
+    problem = "must map pack ids or licence URLs to agreement references"
+    example = '{"reddit": "Data API licence 2026-114"}'
+    value = _mapping(settings, name, problem, example)
+    if not all(
         isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in value.items()
     ):
-        raise _error(
-            name,
-            given,
-            "must map pack ids or licence URLs to agreement references",
-            '{"reddit": "Data API licence 2026-114"}',
-        )
+        raise _error(name, dict(value), problem, example)
     return {k.strip(): v.strip() for k, v in value.items()}
 
 

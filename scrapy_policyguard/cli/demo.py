@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..adapters.feeds import policy_feeds
 from ..localweb import LocalWeb
 from .report import load_report, render_text
 
@@ -70,16 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"Demo web on {web.address}; crawling with spider {args.spider!r} (purpose from its settings) ..."
         )
-        feeds = {
-            str(out / "train.jsonl"): {
-                "format": "jsonlines",
-                "item_filter": "scrapy_policyguard.AllowedItemFilter",
-            },
-            str(out / "quarantine.jsonl"): {
-                "format": "jsonlines",
-                "item_filter": "scrapy_policyguard.DeniedItemFilter",
-            },
-        }
+        feeds = policy_feeds(str(out / "train.jsonl"), str(out / "quarantine.jsonl"))
         overrides = {
             "LOG_LEVEL": "WARNING",
             "FEEDS": json.dumps(feeds),

@@ -12,6 +12,7 @@ import pytest
 import scrapy
 from crawling import coroutine_test, guard_stats, read_audit
 
+from scrapy_policyguard import policy_feeds
 from scrapy_policyguard.localweb import Reply
 
 PAGE = "<html><head>{head}</head><body><h1>{title}</h1>{body}</body></html>"
@@ -98,16 +99,7 @@ def mixed_site(web) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def feeds(tmp_path: Path) -> dict[str, Any]:
-    return {
-        str(tmp_path / "train.jsonl"): {
-            "format": "jsonlines",
-            "item_filter": "scrapy_policyguard.AllowedItemFilter",
-        },
-        str(tmp_path / "quarantine.jsonl"): {
-            "format": "jsonlines",
-            "item_filter": "scrapy_policyguard.DeniedItemFilter",
-        },
-    }
+    return policy_feeds(str(tmp_path / "train.jsonl"), str(tmp_path / "quarantine.jsonl"))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import yaml
 from crawling import coroutine_test, guard_stats, read_audit
 from scrapy.utils.test import get_crawler
 
+from scrapy_policyguard import policy_feeds
 from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.cli.report import load_report
 from scrapy_policyguard.localweb import LocalWeb
@@ -44,16 +45,7 @@ async def run_demo(demo_spiders, tmp_path: Path, monkeypatch) -> tuple[Any, Path
         LOG_LEVEL="WARNING",
         POLICYGUARD_AUDIT_LOG=str(tmp_path / "audit.jsonl"),
         FILES_STORE=str(tmp_path / "files"),
-        FEEDS={
-            str(tmp_path / "train.jsonl"): {
-                "format": "jsonlines",
-                "item_filter": "scrapy_policyguard.AllowedItemFilter",
-            },
-            str(tmp_path / "quarantine.jsonl"): {
-                "format": "jsonlines",
-                "item_filter": "scrapy_policyguard.DeniedItemFilter",
-            },
-        },
+        FEEDS=policy_feeds(str(tmp_path / "train.jsonl"), str(tmp_path / "quarantine.jsonl")),
     )
     with LocalWeb(sites_dir=PROJECT / "demoweb" / "sites") as web:
         monkeypatch.setenv("http_proxy", web.proxy_url)
