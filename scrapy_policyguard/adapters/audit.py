@@ -58,7 +58,7 @@ class AuditLog:
             if self._fd is None:
                 return
             line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-            data = line.encode("utf-8")
+            data = line.encode("utf-8", "backslashreplace")  # a lone surrogate as its JSON escape
             while data:
                 written = os.write(self._fd, data)
                 data = data[written:]

@@ -19,6 +19,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 from ..core.decision import Decision, Outcome
+from ..core.paths import utf8
 from ..core.purposes import PURPOSES
 
 __all__ = ["ItemRecord", "item_fingerprint", "item_records"]
@@ -77,7 +78,7 @@ def item_fingerprint(item: Any, exclude: str | None = None) -> str:
     if exclude:
         data.pop(exclude, None)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(utf8(canonical)).hexdigest()[:32]
 
 
 def build_tag(record: ItemRecord, purpose: str, fingerprint: str, unknown_allows: bool) -> dict[str, Any]:

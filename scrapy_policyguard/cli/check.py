@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"policyguard check: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(decision.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(decision.to_dict(), sys.stdout, indent=2)
         print()
     else:
         print(render(decision))

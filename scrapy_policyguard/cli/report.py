@@ -289,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
         args.html.parent.mkdir(parents=True, exist_ok=True)
         args.html.write_text(render_html(report, args.top), encoding="utf-8")
     if args.json:
-        json.dump(report.to_dict(args.top), sys.stdout, indent=2, ensure_ascii=False, default=str)
+        json.dump(report.to_dict(args.top), sys.stdout, indent=2, default=str)
         print()
     else:
         print(render_text(report, args.top))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from .paths import utf8
 from .robots import PARSE_LIMIT, RobotsTxt
 
 __all__ = ["PARSED", "UNAVAILABLE", "UNREACHABLE", "RobotsAccess", "access_state"]
@@ -76,7 +77,7 @@ class RobotsAccess:
         robots = None
         digest = None
         if state == PARSED:
-            raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else (body or b"")
+            raw = utf8(body) if isinstance(body, str) else (body or b"")
             robots = RobotsTxt.parse(raw, limit=limit)
             digest = hashlib.sha256(raw).hexdigest()
             if robots.truncated:

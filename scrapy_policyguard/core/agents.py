@@ -81,7 +81,7 @@ class AgentCatalogue:
             entry = expect_mapping(doc, raw, path, _AGENT_FIELDS)
             token = expect_str(doc, entry.get("token"), (*path, "token"))
             agent_class = entry.get("class")
-            if agent_class not in CLASSES:
+            if not isinstance(agent_class, str) or agent_class not in CLASSES:
                 raise doc.error((*path, "class"), f"must be one of {', '.join(CLASSES)}")
             signals = CLASSES[agent_class]
             if "signals" in entry:

@@ -12,16 +12,16 @@ itself says (headers, HTML).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .access import PARSED, UNAVAILABLE, UNREACHABLE, RobotsAccess
 from .agents import AgentCatalogue
 from .bundled import bundled_agents, bundled_packs
 from .decision import CRAWL, Decision, Evidence, Outcome
-from .paths import path_of
+from .paths import host_of, path_of, split_url
 from .purposes import PURPOSES, Purpose, parse_purpose
 from .robots import MergedGroup, Rule, crawler_token, is_product_token
 from .signals.headers import ResponseSignals, read_headers
@@ -71,16 +71,21 @@ class Policy:
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped, no user info."""
-    parts = urlsplit(url)
+    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped, no user info.
+
+    A URL ``urlsplit`` refuses (an unbalanced IPv6 bracket) keeps its authority as written, so it
+    still has an origin of its own, with a robots.txt that cannot be fetched.
+    """
+    parts = split_url(url)
+    if parts is None:
+        scheme, _, rest = url.partition("://")
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+        return f"{scheme.lower()}://{authority.lower()}"
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
+    port = parts.port
     if port is None or (scheme, port) in (("http", 80), ("https", 443)):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
@@ -269,7 +274,7 @@ class SitePolicy:
         robots = documents.robots
         self.robots = robots
         self.origin = documents.origin
-        self.host = (urlsplit(documents.origin).hostname or "").lower()
+        self.host = host_of(documents.origin)
         self.pack = policy.terms.pack_for(self.host) if policy.terms is not None and self.host else None
         agreement = policy.agreements.get(self.pack.id) if self.pack is not None else None
         self._terms = self.pack.statements(agreement) if self.pack is not None else []

@@ -9,9 +9,11 @@ through :class:`PathPattern`. Matching walks the pattern's literal pieces left t
 
 from __future__ import annotations
 
+import codecs
 import re
+from urllib.parse import SplitResult, urljoin, urlsplit
 
-__all__ = ["PathPattern", "is_plain", "normalize_path", "path_of"]
+__all__ = ["PathPattern", "host_of", "is_plain", "join_url", "normalize_path", "path_of", "split_url", "utf8"]
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _HEX = "0123456789ABCDEFabcdef"
@@ -20,6 +22,25 @@ _HEX = "0123456789ABCDEFabcdef"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _AUTHORITY_END = re.compile(r"[/?#]")
 _SAFE_RUN = re.compile(r"[!-#&-)+-~]*")
+
+
+def _surrogates(error: UnicodeError) -> tuple[bytes, int]:
+    # U+DC80..U+DCFF stand for the bytes that were not valid UTF-8 (surrogateescape): give the
+    # byte back. Any other lone surrogate (from a JSON or YAML escape) is kept as its own octets.
+    assert isinstance(error, UnicodeEncodeError)
+    out = bytearray()
+    for ch in error.object[error.start : error.end]:
+        code = ord(ch)
+        out += bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else ch.encode("utf-8", "surrogatepass")
+    return bytes(out), error.end
+
+
+codecs.register_error("policyguard-surrogates", _surrogates)
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8 bytes, whatever lone surrogates it holds (never an error)."""
+    return text.encode("utf-8", "policyguard-surrogates")
 
 
 def _encode_byte(b: int) -> str:
@@ -58,9 +79,34 @@ def normalize_path(path: str) -> str:
         elif ch in "$*" or ord(ch) <= 0x20 or ch == "\x7f":
             out.append(_encode_byte(ord(ch)))
         else:
-            out.extend(_encode_byte(b) for b in ch.encode("utf-8", "surrogateescape"))
+            out.extend(_encode_byte(b) for b in utf8(ch))
         i += 1
     return "".join(out)
+
+
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit``, or None for a URL it refuses (an unbalanced IPv6 bracket, say)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    return parts
+
+
+def host_of(url: str) -> str:
+    """The URL's host name, lower-cased, or '' when it has none or cannot be read."""
+    parts = split_url(url)
+    return (parts.hostname or "") if parts is not None else ""
+
+
+def join_url(base: str, reference: str) -> str | None:
+    """``urljoin``, or None for a reference that is not a usable URL."""
+    try:
+        joined = urljoin(base, reference)
+    except ValueError:
+        return None
+    return joined if split_url(joined) is not None else None
 
 
 def is_plain(pattern: str) -> bool:

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .paths import PathPattern, is_plain
+from .paths import PathPattern, is_plain, utf8
 
 __all__ = [
     "PARSE_LIMIT",
@@ -345,7 +345,7 @@ _NO_MATCH = 1 << 80
 
 
 def _decode(content: str | bytes, limit: int) -> tuple[str, bool, int]:
-    raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
+    raw = utf8(content) if isinstance(content, str) else bytes(content)
     size = len(raw)
     # A UTF-8 byte order mark, whole or cut short, is not part of the first line.
     for bom in (b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"):

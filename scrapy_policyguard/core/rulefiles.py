@@ -89,7 +89,12 @@ def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], construc
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), lines, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node)
+    try:
+        return constructor.construct_object(node)
+    except ValueError as exc:  # e.g. an integer of 5000 digits, or !!float on a word
+        raise yaml.MarkedYAMLError(
+            problem=f"unreadable value ({exc})", problem_mark=node.start_mark
+        ) from None
 
 
 def _refuse_aliases(text: str) -> None:
@@ -125,6 +130,8 @@ def load_rule_file(path: str | Path, display: str | None = None) -> Located:
         raise RuleFileError(name, line, "", str(exc.problem or exc.context or "invalid YAML")) from None
     except yaml.YAMLError as exc:
         raise RuleFileError(name, None, "", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise RuleFileError(name, None, "", "nested too deeply") from None
     return Located(name, data, lines, hashlib.sha256(raw).hexdigest())
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from ..decision import Evidence
+from ..paths import join_url
 from .content_signal import parse_content_signal
 from .content_usage import parse_usage
 from .robots_directives import directive_evidence, parse_directives
@@ -55,7 +55,9 @@ def parse_link_header(value: str, base: str) -> list[tuple[str, dict[str, str]]]
             quoted, bare = param.group(2), param.group(3)
             params[param.group(1).lower()] = (quoted if quoted is not None else bare or "").strip()
             pos = param.end()
-        links.append((urljoin(base, target.group(1).strip()), params))
+        joined = join_url(base, target.group(1).strip())
+        if joined is not None:
+            links.append((joined, params))
         comma = value.find(",", pos)
         if comma < 0:
             break

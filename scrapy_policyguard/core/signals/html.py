@@ -13,11 +13,11 @@ Scrapy's ``response.selector`` parses anyway and the spider's own selectors reus
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 
+from ..paths import join_url, utf8
 from .content_signal import parse_content_signal
 from .headers import ResponseSignals
 from .robots_directives import directive_evidence, parse_directives
@@ -32,7 +32,7 @@ META_SOURCE = "html-meta"
 def parse_html(document: str | bytes) -> Any:
     """An lxml tree for ``document``, or None when there is nothing to parse."""
     if isinstance(document, str):
-        document = document.encode("utf-8")
+        document = utf8(document)
         parser = lxml.html.HTMLParser(encoding="utf-8")
     else:
         parser = lxml.html.HTMLParser()
@@ -60,7 +60,7 @@ def read_html(
     for element in root.iter("base"):
         href = element.get("href")
         if href:
-            base = urljoin(url, href.strip())
+            base = join_url(url, href.strip()) or url
             break
     own = own_token.lower()
     reservation: int | None = None
@@ -104,7 +104,9 @@ def read_html(
             rels = (element.get("rel") or "").lower().split()
             href = element.get("href")
             if "license" in rels and href and (element.get("type") or "").strip().lower() == MEDIA_TYPE:
-                signals.licenses.append(urljoin(base, href.strip()))
+                joined = join_url(base, href.strip())
+                if joined is not None:
+                    signals.licenses.append(joined)
         elif (element.get("type") or "").strip().lower() == MEDIA_TYPE and element.text:
             signals.inline_licenses.append(element.text)
     if reservation is not None or policy is not None:

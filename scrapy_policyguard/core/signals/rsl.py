@@ -18,11 +18,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
 
 from ..decision import Evidence, Outcome
-from ..paths import PathPattern
+from ..paths import PathPattern, host_of, join_url, split_url, utf8
 from ..purposes import PURPOSES, RSL_USAGE_TOKENS, Purpose
 
 __all__ = ["SOURCE", "RslDocument", "RslError", "content_evidence", "rsl_evidence"]
@@ -64,7 +63,7 @@ class RslDocument:
 
     @classmethod
     def parse(cls, data: str | bytes, url: str) -> RslDocument:
-        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        raw = utf8(data) if isinstance(data, str) else bytes(data)
         if len(raw) > _MAX_BYTES:
             raise RslError(f"larger than {_MAX_BYTES} bytes")
         if _DECLARATION.search(raw):  # the clear message for the usual spelling; expat catches the rest
@@ -87,7 +86,10 @@ class RslDocument:
             licenses = tuple(_license(el) for el in element if _local(el.tag) == "license")
             if not licenses:
                 warnings.append(f"<content url={content_url!r}> has no <license>")
-            parts = urlsplit(content_url)
+            parts = split_url(content_url)
+            if parts is None:
+                warnings.append(f"<content url={content_url!r}> is not a usable URL")
+                continue
             host = parts.hostname if parts.scheme in ("http", "https") else None
             path = (
                 content_url
@@ -95,7 +97,8 @@ class RslDocument:
                 else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             )
             if not path.startswith("/"):
-                path = urlsplit(urljoin(url, path)).path or "/"
+                joined = split_url(join_url(url, path) or "/")
+                path = (joined.path if joined is not None else "") or "/"
             terms = next((el.text.strip() for el in element if _local(el.tag) == "terms" and el.text), None)
             contents.append(
                 RslContent(
@@ -244,7 +247,7 @@ def rsl_evidence(
     channel: str,
 ) -> list[Evidence]:
     """Statements of every licence document that covers ``url``."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url)
     found = []
     for doc in documents:
         content = doc.scope(host, path)
