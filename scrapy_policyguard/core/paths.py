@@ -150,9 +150,10 @@ class PathPattern:
 
     __slots__ = ("anchored", "first", "literal", "pieces", "source", "specificity")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, plain: bool | None = None) -> None:
+        """``plain`` may pass on an :func:`is_plain` answer the caller already has."""
         self.source = pattern
-        if is_plain(pattern):
+        if is_plain(pattern) if plain is None else plain:
             # The common case, a plain prefix with nothing to normalise: no work, no copies.
             self.first = pattern
             self.pieces = ()
@@ -174,7 +175,7 @@ class PathPattern:
             anchored = False
         self.anchored = anchored
         self.first = pieces[0]
-        self.pieces = tuple(p for p in pieces[1:] if p)
+        self.pieces = tuple(filter(None, pieces[1:]))
         self.literal = len(raw_pieces) == 1
 
     def match(self, path: str) -> bool:

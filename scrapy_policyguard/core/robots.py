@@ -266,7 +266,7 @@ class MergedGroup:
                 table = literal.setdefault(len(value), {})
                 key, spec = value, len(value)
             else:
-                pattern = PathPattern(value)
+                pattern = PathPattern(value, plain=False)
                 if pattern.literal:
                     key = pattern.first
                     spec = pattern.specificity
