@@ -141,6 +141,30 @@ def path_of(url: str) -> str:
     return normalize_path(rest)
 
 
+def match_pieces(path: str, first: str, pieces: tuple[str, ...], anchored: bool) -> bool:
+    """True when ``path`` starts with ``first`` and holds ``pieces`` in order after it (the last
+    one at the very end when ``anchored``): a wildcard pattern split at its ``*``.
+
+    Each piece is found with one ``str.find`` from where the previous one ended, the leftmost
+    place being always the best, so the time is linear in the path and the pattern: no
+    backtracking however many wildcards there are.
+    """
+    if not path.startswith(first):
+        return False
+    pos = len(first)
+    if not pieces:
+        return True  # only wildcards after the first piece: anything follows
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if index == last and anchored:
+            return path.endswith(piece) and len(path) - len(piece) >= pos
+        found = path.find(piece, pos)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
+
+
 class PathPattern:
     """One RFC 9309 path pattern: ``*`` matches any run of octets, a final ``$`` anchors the end.
 
@@ -180,24 +204,9 @@ class PathPattern:
 
     def match(self, path: str) -> bool:
         """True when ``path`` (already normalised) matches this pattern."""
-        if not path.startswith(self.first):
-            return False
         if self.literal:
-            return not self.anchored or len(path) == len(self.first)
-        pos = len(self.first)
-        pieces = self.pieces
-        if not pieces:
-            # Only wildcards after the first piece: anything follows.
-            return True
-        last = len(pieces) - 1
-        for index, piece in enumerate(pieces):
-            if index == last and self.anchored:
-                return path.endswith(piece) and len(path) - len(piece) >= pos
-            found = path.find(piece, pos)
-            if found < 0:
-                return False
-            pos = found + len(piece)
-        return True
+            return path.startswith(self.first) and (not self.anchored or len(path) == len(self.first))
+        return match_pieces(path, self.first, self.pieces, self.anchored)
 
     def __repr__(self) -> str:
         return f"PathPattern({self.source!r})"

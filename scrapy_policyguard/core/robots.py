@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .paths import PathPattern, is_plain, utf8
+from .paths import PathPattern, is_plain, match_pieces, utf8
 
 __all__ = [
     "PARSE_LIMIT",
@@ -228,13 +228,30 @@ def _order(specificity: int, code: int) -> int:
 _MAX_SPECIFICITY = 1 << 30
 
 
+# A wildcard rule, held without its PathPattern (and the pattern text) to keep a cached origin
+# small: (match order, longest literal piece, first piece, later pieces, anchored, rule code).
+_Wild = tuple[int, str, str, tuple[str, ...], bool, int]
+
+
+def _segment(path: str) -> str:
+    """The path up to and including its second ``/`` ("/gp/" of "/gp/cart"), or "" without one.
+
+    A pattern whose literal start holds a second ``/`` can only match paths with the same
+    segment, so rules are bucketed by it and a path looks only at its own bucket.
+    """
+    slash = path.find("/", 1)
+    return path[: slash + 1] if slash > 0 else ""
+
+
 class MergedGroup:
     """All groups that apply to one product token, merged (RFC 9309 §2.2.1), ready to match.
 
-    Matching finds the rule with the smallest :func:`_order` that matches without scanning every
-    rule: plain prefixes by dictionary lookups (one per distinct prefix length), anchored plain
-    patterns by one lookup, and only the wildcard rules more specific than the best plain match
-    are tried in turn, each after a quick test that its longest literal piece occurs at all.
+    Matching finds the rule with the smallest :func:`_order` without scanning every rule. Plain
+    prefixes sit in one dictionary; a path looks up its own prefixes only at the lengths some rule
+    of its segment (or of no segment) has, longest first, so the first hit is the longest match.
+    Anchored plain patterns take one lookup. Wildcard rules are tried in match order, only those
+    of the path's segment or of none, and only while they could still beat the best plain match,
+    each after a quick test that its longest literal piece occurs at all.
     """
 
     __slots__ = (
@@ -257,34 +274,48 @@ class MergedGroup:
         self.extensions = tuple(
             sorted((ext for g in self.groups for ext in g.extensions), key=lambda e: e.line.number)
         )
-        literal: dict[int, dict[str, int]] = {}
+        literal: dict[str, int] = {}
         exact: dict[str, int] = {}
-        wild: dict[tuple[object, ...], tuple[int, str, PathPattern, int]] = {}
+        lengths: dict[str, set[int]] = {}
+        wild: dict[tuple[object, ...], _Wild] = {}
+        wild_segments: dict[tuple[object, ...], str] = {}
         for code in sorted(code for g in self.groups for code in g.codes):
             value = self._lines.pattern(code)
             if is_plain(value):
-                table = literal.setdefault(len(value), {})
-                key, spec = value, len(value)
+                table, key, spec = literal, value, len(value)
             else:
                 pattern = PathPattern(value, plain=False)
                 if pattern.literal:
                     key = pattern.first
                     spec = pattern.specificity
-                    table = exact if pattern.anchored else literal.setdefault(len(key), {})
+                    table = exact if pattern.anchored else literal
                 else:
                     # Identical wildcard rules count once: the first line is the one cited.
-                    signature = (bool(code & _ALLOW_BIT), pattern.first, pattern.pieces, pattern.anchored)
+                    first, pieces, anchored = pattern.first, pattern.pieces, pattern.anchored
+                    signature = (bool(code & _ALLOW_BIT), first, pieces, anchored)
                     if signature not in wild:
-                        needle = max((pattern.first, *pattern.pieces), key=len)
-                        wild[signature] = (_order(pattern.specificity, code), needle, pattern, code)
+                        needle = max((first, *pieces), key=len)
+                        order = _order(pattern.specificity, code)
+                        wild[signature] = (order, needle, first, pieces, anchored, code)
+                        wild_segments[signature] = _segment(first)
                     continue
+            if table is literal:
+                lengths.setdefault(_segment(key), set()).add(len(key))
             held = table.get(key)
             if held is None or _order(spec, code) < _order(spec, held):
                 table[key] = code
         self._literal = literal
-        self._lengths = tuple(sorted(literal, reverse=True))
         self._exact = exact
-        self._wild = tuple(sorted(wild.values()))
+        # Keys of a segment are longer than any key without one that can match the same path.
+        general = tuple(sorted(lengths.pop("", ()), reverse=True))
+        self._lengths = {seg: (*sorted(found, reverse=True), *general) for seg, found in lengths.items()}
+        self._lengths[""] = general
+        by_segment: dict[str, list[_Wild]] = {}
+        for signature, entry in wild.items():
+            by_segment.setdefault(wild_segments[signature], []).append(entry)
+        unsegmented = by_segment.pop("", [])
+        self._wild = {seg: tuple(sorted(found + unsegmented)) for seg, found in by_segment.items()}
+        self._wild[""] = tuple(sorted(unsegmented))
         self._built: dict[int, Rule] = {}
         self._codes: tuple[int, ...] | None = None
 
@@ -301,27 +332,41 @@ class MergedGroup:
         return rule
 
     @property
-    def rules(self) -> tuple[Rule, ...]:
-        """Every rule, in match order, identical rules once (built on first use)."""
+    def codes(self) -> tuple[int, ...]:
+        """The code of every rule, in match order, identical rules once (ranked on first use)."""
         if self._codes is None:
-            ranked = [
-                (_order(len(key), code), code)
-                for table in self._literal.values()
-                for key, code in table.items()
-            ]
+            ranked = [(_order(len(key), code), code) for key, code in self._literal.items()]
             ranked += [(_order(len(key) + 1, code), code) for key, code in self._exact.items()]
-            ranked += [(order, code) for order, _, _, code in self._wild]
+            ranked += {(entry[0], entry[-1]) for entries in self._wild.values() for entry in entries}
             self._codes = tuple(code for _, code in sorted(ranked))
-        return tuple(self._rule(code) for code in self._codes)
+        return self._codes
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule, in match order, identical rules once."""
+        return tuple(self._rule(code) for code in self.codes)
+
+    def rule_at(self, index: int) -> Rule:
+        """``rules[index]``, without building the others."""
+        return self._rule(self.codes[index])
+
+    @property
+    def signature(self) -> tuple[tuple[bool, str], ...]:
+        """(allow, pattern as written) of every rule in match order: equal for groups that
+        decide every path alike, line numbers aside."""
+        return tuple((bool(code & _ALLOW_BIT), self._lines.pattern(code)) for code in self.codes)
 
     def match(self, path: str) -> Rule | None:
         """The rule that decides for ``path`` (normalised), or None when no rule matches."""
         best: int | None = None
         best_order = _NO_MATCH
+        segment = _segment(path)
+        lengths = self._lengths.get(segment) or self._lengths[""]
         size = len(path)
-        for length in self._lengths:
+        literal = self._literal
+        for length in lengths:
             if length <= size:
-                best = self._literal[length].get(path[:length])
+                best = literal.get(path[:length])
                 if best is not None:
                     best_order = _order(length, best)
                     break
@@ -330,10 +375,10 @@ class MergedGroup:
             order = _order(len(path) + 1, exact)
             if order < best_order:
                 best, best_order = exact, order
-        for order, needle, pattern, code in self._wild:
+        for order, needle, first, pieces, anchored, code in self._wild.get(segment) or self._wild[""]:
             if order > best_order:
                 break
-            if needle in path and pattern.match(path):
+            if needle in path and match_pieces(path, first, pieces, anchored):
                 return self._rule(code)
         return self._rule(best) if best is not None else None
 

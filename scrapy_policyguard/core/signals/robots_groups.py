@@ -55,7 +55,7 @@ class AiGroups:
             group = robots.named_group(key)
             if key == own or agent is None or group is None or not agent.signals:
                 continue
-            signature = tuple((rule.allow, rule.pattern.source) for rule in group.rules)
+            signature = group.signature
             if any(not allow for allow, _ in signature):
                 # The catalogue's spelling, unless the site named another token of the same agent.
                 name = agent.token if product_token(agent.token) == key else _written(group, key)
@@ -68,7 +68,8 @@ class AiGroups:
             )
             for members in by_rules.values()
         )
-        # Evidence depends only on the entry and the rule that matched: built once, then shared.
+        # Evidence depends only on the entry and the rule that matched (by its code): built once,
+        # then shared.
         self._evidence: dict[tuple[int, int], Evidence] = {}
 
     def evidence(self, path: str) -> list[Evidence]:
@@ -77,19 +78,17 @@ class AiGroups:
             rule = entry.group.match(path)
             if rule is None or rule.allow:
                 continue
-            index = entry.group.rules.index(rule)
-            evidence = self._evidence.get((number, index))
+            evidence = self._evidence.get((number, rule.code))
             if evidence is None:
-                evidence = self._evidence[number, index] = self._build(entry, index)
+                index = entry.group.codes.index(rule.code)
+                evidence = self._evidence[number, rule.code] = self._build(entry, index)
             found.append(evidence)
         return found
 
     def _build(self, entry: _Entry, index: int) -> Evidence:
-        rule = entry.group.rules[index]
+        rule = entry.group.rule_at(index)
         tokens = ", ".join(name for name, _, _ in entry.members)
-        lines = "; ".join(
-            f"{name}: line {group.rules[index].line.number}" for name, _, group in entry.members
-        )
+        lines = "; ".join(f"{name}: line {group.rule_at(index).number}" for name, _, group in entry.members)
         classes = ", ".join(
             sorted({f"{agent.agent_class} ({agent.vendor})" for _, agent, _ in entry.members})
         )
