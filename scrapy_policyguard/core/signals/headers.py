@@ -41,8 +41,8 @@ class ResponseSignals:
     warnings: list[str] = field(default_factory=list)
 
 
-def parse_link_header(value: str, base: str) -> list[tuple[str, dict[str, str]]]:
-    """``Link`` header targets (resolved against ``base``) with their parameters (names lower-cased)."""
+def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
+    """``Link`` header targets, as written, with their parameters (names lower-cased)."""
     links = []
     pos = 0
     while True:
@@ -55,9 +55,7 @@ def parse_link_header(value: str, base: str) -> list[tuple[str, dict[str, str]]]
             quoted, bare = param.group(2), param.group(3)
             params[param.group(1).lower()] = (quoted if quoted is not None else bare or "").strip()
             pos = param.end()
-        joined = join_url(base, target.group(1).strip())
-        if joined is not None:
-            links.append((joined, params))
+        links.append((target.group(1).strip(), params))
         comma = value.find(",", pos)
         if comma < 0:
             break
@@ -78,8 +76,14 @@ def read_headers(
     reservation: int | None = None
     policy: str | None = None
     tdm_names: list[str] = []
+    seen: set[tuple[str, str]] = set()
     for raw_name, value in headers:
         name = raw_name.strip().lower()
+        # A header repeated with the same value says nothing new (servers and proxies do repeat
+        # them); reading it again would only multiply evidence.
+        if (name, value.strip()) in seen:
+            continue
+        seen.add((name, value.strip()))
         if name == "x-robots-tag":
             signals.evidence.extend(
                 directive_evidence(
@@ -114,10 +118,16 @@ def read_headers(
             policy = value.strip()
             tdm_names.append("tdm-policy")
         elif name == "link":
-            for target, params in parse_link_header(value, url):
+            for target, params in parse_link_header(value):
                 rels = params.get("rel", "").lower().split()
                 if "license" in rels and params.get("type", "").lower() == MEDIA_TYPE:
-                    signals.licenses.append(target)
+                    joined = join_url(url, target)
+                    if joined is None:
+                        signals.warnings.append(
+                            f"Link rel=license target <{target}> is not a usable URL: ignored"
+                        )
+                    else:
+                        signals.licenses.append(joined)
     if usage_values:
         joined = ", ".join(usage_values)
         preference = parse_usage(joined, legacy=legacy_usage)

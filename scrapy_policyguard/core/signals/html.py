@@ -65,8 +65,14 @@ def read_html(
     own = own_token.lower()
     reservation: int | None = None
     policy: str | None = None
+    seen: set[tuple[object, ...]] = set()
     for element in root.iter("meta", "link", "script"):
         tag = element.tag
+        # A repeated element says nothing new; reading it again would only multiply evidence.
+        key = (tag, tuple(element.attrib.items()), element.text if tag == "script" else None)
+        if key in seen:
+            continue
+        seen.add(key)
         if tag == "meta":
             name = (element.get("name") or "").strip().lower()
             content = element.get("content")
@@ -105,7 +111,9 @@ def read_html(
             href = element.get("href")
             if "license" in rels and href and (element.get("type") or "").strip().lower() == MEDIA_TYPE:
                 joined = join_url(base, href.strip())
-                if joined is not None:
+                if joined is None:
+                    signals.warnings.append(f"<link rel=license href={href!r}> is not a usable URL: ignored")
+                else:
                     signals.licenses.append(joined)
         elif (element.get("type") or "").strip().lower() == MEDIA_TYPE and element.text:
             signals.inline_licenses.append(element.text)

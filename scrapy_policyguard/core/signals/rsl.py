@@ -86,19 +86,11 @@ class RslDocument:
             licenses = tuple(_license(el) for el in element if _local(el.tag) == "license")
             if not licenses:
                 warnings.append(f"<content url={content_url!r}> has no <license>")
-            parts = split_url(content_url)
-            if parts is None:
-                warnings.append(f"<content url={content_url!r}> is not a usable URL")
+            scope = _content_scope(content_url, url)
+            if isinstance(scope, str):
+                warnings.append(f"<content url={content_url!r}> skipped: {scope}")
                 continue
-            host = parts.hostname if parts.scheme in ("http", "https") else None
-            path = (
-                content_url
-                if host is None
-                else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            )
-            if not path.startswith("/"):
-                joined = split_url(join_url(url, path) or "/")
-                path = (joined.path if joined is not None else "") or "/"
+            host, path = scope
             terms = next((el.text.strip() for el in element if _local(el.tag) == "terms" and el.text), None)
             contents.append(
                 RslContent(
@@ -113,6 +105,28 @@ class RslDocument:
         if not matching:
             return None
         return max(matching, key=lambda c: (c.pattern.specificity, c.host is not None))
+
+
+def _content_scope(content_url: str, document_url: str) -> tuple[str | None, str] | str:
+    """(host or None for any host, path pattern) of a ``<content url>``, or why it is unusable.
+
+    An absolute or scheme-relative URL names its host; a path applies on whichever site refers
+    to the document; a relative path is resolved against the document's URL.
+    """
+    parts = split_url(content_url)
+    if parts is None:
+        return "not a usable URL"
+    if parts.scheme or parts.netloc:
+        absolute = split_url(join_url(document_url, content_url) or "")
+        if absolute is None or absolute.scheme not in ("http", "https") or not absolute.hostname:
+            return "not an http(s) URL"
+        return absolute.hostname, (absolute.path or "/") + (f"?{absolute.query}" if absolute.query else "")
+    if content_url.startswith("/"):
+        return None, content_url
+    resolved = split_url(join_url(document_url, content_url) or "")
+    if resolved is None or not resolved.path.startswith("/"):
+        return f"a relative URL that cannot be resolved against {document_url!r}"
+    return None, resolved.path + (f"?{resolved.query}" if resolved.query else "")
 
 
 class _Refused(Exception):

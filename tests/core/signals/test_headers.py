@@ -205,8 +205,14 @@ def test_link_header_with_quoted_parameters(value):
 
 
 def test_parse_link_header_params_are_lower_cased_names():
-    links = parse_link_header("</l.xml>; REL=license; Type=application/rsl+xml", URL)
-    assert links == [("https://a.example/l.xml", {"rel": "license", "type": "application/rsl+xml"})]
+    links = parse_link_header("</l.xml>; REL=license; Type=application/rsl+xml")
+    assert links == [("/l.xml", {"rel": "license", "type": "application/rsl+xml"})]
+
+
+def test_licence_link_with_an_unusable_target_is_a_warning():
+    signals = read([("Link", "<http://[::1/x>; rel=license; type=application/rsl+xml")])
+    assert signals.licenses == []
+    assert signals.warnings == ["Link rel=license target <http://[::1/x> is not a usable URL: ignored"]
 
 
 # --------------------------------------------------------------------------- nothing to say
@@ -240,3 +246,11 @@ def test_garbage_values_never_raise_and_deny_nothing(name, value):
         assert Outcome.ALLOW not in evidence.effects.values()
     assert signals.tdm is None
     assert signals.licenses == []
+
+
+def test_repeated_headers_are_read_once():
+    headers = [("X-Robots-Tag", "noai"), ("TDM-Reservation", "1"), ("Content-Signal", "ai-train=no")]
+    once = read(headers)
+    many = read(headers * 40)
+    assert [e.to_dict() for e in many.evidence] == [e.to_dict() for e in once.evidence]
+    assert many.tdm == once.tdm

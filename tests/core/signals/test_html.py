@@ -266,3 +266,16 @@ def test_garbage_never_raises_and_says_nothing(document):
     assert signals.evidence == []
     assert signals.tdm is None
     assert signals.licenses == signals.inline_licenses == []
+
+
+def test_repeated_elements_are_read_once():
+    # A page that repeats one tag 10,000 times must not give 10,000 pieces of evidence.
+    once = read(
+        '<meta name="robots" content="noai"><link rel="license" type="application/rsl+xml" href="/l.xml">'
+    )
+    page = '<meta name="robots" content="noai">' * 10_000 + (
+        '<link rel="license" type="application/rsl+xml" href="/l.xml">' * 100
+    )
+    many = read(page)
+    assert [e.to_dict() for e in many.evidence] == [e.to_dict() for e in once.evidence]
+    assert many.licenses == once.licenses == ["https://a.example/l.xml"]

@@ -153,6 +153,37 @@ def test_relative_content_url_resolves_against_the_document():
     assert doc.scope("a.example", "/docs/x") is None
 
 
+def test_scheme_relative_content_url_names_its_host():
+    # "//host/path" is a network-path reference: its scope is that host's path, not a path
+    # starting "//" that no request could match.
+    doc = RslDocument.parse(
+        rsl(
+            '<content url="//a.example/private/"><license><prohibits>ai-train</prohibits></license></content>'
+        ),
+        "https://licences.example/rsl.xml",
+    )
+    assert doc.scope("a.example", "/private/x") is not None
+    assert doc.scope("b.example", "/private/x") is None
+    assert doc.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("content_url", "doc_url", "reason"),
+    [
+        ("mailto:licensing@a.example", DOC_URL, "not an http(s) URL"),
+        ("urn:isbn:0451450523", DOC_URL, "not an http(s) URL"),
+        ("http://[::1/x", DOC_URL, "not a usable URL"),
+        ("docs/", "http://[x/rsl.xml", "cannot be resolved"),
+    ],
+)
+def test_unusable_content_urls_are_skipped_with_a_warning(content_url, doc_url, reason):
+    # Skipped, never widened: an unresolvable relative URL must not become the whole site.
+    doc = RslDocument.parse(rsl(f'<content url="{content_url}"><license/></content>'), doc_url)
+    assert doc.contents == ()
+    assert len(doc.warnings) == 1
+    assert reason in doc.warnings[0]
+
+
 def test_several_documents_give_one_statement_each():
     first = RslDocument.parse(
         rsl('<content url="/"><license><prohibits>ai-train</prohibits></license></content>'), DOC_URL
