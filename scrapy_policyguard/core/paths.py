@@ -165,6 +165,25 @@ def match_pieces(path: str, first: str, pieces: tuple[str, ...], anchored: bool)
     return True
 
 
+def split_pattern(pattern: str) -> tuple[str, tuple[str, ...], bool, int]:
+    """(first piece, later non-empty pieces, anchored, specificity) of a pattern, normalised.
+
+    The pieces are what lies between the ``*``; a trailing ``*`` (without ``$``) matches
+    anything after, so it is the same as no anchor.
+    """
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    pieces = body.split("*")
+    if is_plain(body.replace("*", "")):
+        specificity = len(body) + anchored
+    else:
+        pieces = [normalize_path(p) for p in pieces]
+        specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + anchored
+    if len(pieces) > 1 and pieces[-1] == "":
+        anchored = False
+    return pieces[0], tuple(filter(None, pieces[1:])), anchored, specificity
+
+
 class PathPattern:
     """One RFC 9309 path pattern: ``*`` matches any run of octets, a final ``$`` anchors the end.
 
@@ -174,10 +193,9 @@ class PathPattern:
 
     __slots__ = ("anchored", "first", "literal", "pieces", "source", "specificity")
 
-    def __init__(self, pattern: str, *, plain: bool | None = None) -> None:
-        """``plain`` may pass on an :func:`is_plain` answer the caller already has."""
+    def __init__(self, pattern: str) -> None:
         self.source = pattern
-        if is_plain(pattern) if plain is None else plain:
+        if is_plain(pattern):
             # The common case, a plain prefix with nothing to normalise: no work, no copies.
             self.first = pattern
             self.pieces = ()
@@ -185,22 +203,8 @@ class PathPattern:
             self.literal = True
             self.specificity = len(pattern)
             return
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        raw_pieces = body.split("*")
-        if is_plain(body.replace("*", "")):
-            pieces = raw_pieces
-            self.specificity = len(body) + anchored
-        else:
-            pieces = [normalize_path(p) for p in raw_pieces]
-            self.specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + anchored
-        # A trailing '*' without '$' matches anything after, so it is the same as no anchor.
-        if len(pieces) > 1 and pieces[-1] == "":
-            anchored = False
-        self.anchored = anchored
-        self.first = pieces[0]
-        self.pieces = tuple(filter(None, pieces[1:]))
-        self.literal = len(raw_pieces) == 1
+        self.first, self.pieces, self.anchored, self.specificity = split_pattern(pattern)
+        self.literal = "*" not in pattern
 
     def match(self, path: str) -> bool:
         """True when ``path`` (already normalised) matches this pattern."""

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .paths import PathPattern, is_plain, match_pieces, utf8
+from .paths import PathPattern, is_plain, match_pieces, split_pattern, utf8
 
 __all__ = [
     "PARSE_LIMIT",
@@ -284,19 +284,16 @@ class MergedGroup:
             if is_plain(value):
                 table, key, spec = literal, value, len(value)
             else:
-                pattern = PathPattern(value, plain=False)
-                if pattern.literal:
-                    key = pattern.first
-                    spec = pattern.specificity
-                    table = exact if pattern.anchored else literal
+                first, pieces, anchored, spec = split_pattern(value)
+                if "*" not in value:
+                    key = first
+                    table = exact if anchored else literal
                 else:
                     # Identical wildcard rules count once: the first line is the one cited.
-                    first, pieces, anchored = pattern.first, pattern.pieces, pattern.anchored
                     signature = (bool(code & _ALLOW_BIT), first, pieces, anchored)
                     if signature not in wild:
                         needle = max((first, *pieces), key=len)
-                        order = _order(pattern.specificity, code)
-                        wild[signature] = (order, needle, first, pieces, anchored, code)
+                        wild[signature] = (_order(spec, code), needle, first, pieces, anchored, code)
                         wild_segments[signature] = _segment(first)
                     continue
             if table is literal:
