@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .access import PARSED, UNAVAILABLE, UNREACHABLE, RobotsAccess
@@ -70,6 +71,7 @@ class Policy:
             )
 
 
+@lru_cache(maxsize=4096)  # asked several times per request (site, counters, items) for the same URL
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped, no user info.
 

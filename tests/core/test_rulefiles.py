@@ -362,3 +362,20 @@ def test_located_can_be_built_directly():
     doc = Located("mem.yaml", {"a": [1]}, {(): 1, ("a",): 2, ("a", 0): 3}, "0" * 64)
     assert doc.line(("a", 0)) == 3
     assert str(doc.error(("a", 0), "bad")) == "mem.yaml:3: a[0]: bad"
+
+
+RULE_FILES = sorted((Path(__file__).parents[2] / "rules").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_libyaml_and_pyyaml_read_the_bundled_files_alike(path, monkeypatch):
+    # libyaml is the fast path when PyYAML has it; PyYAML's own parser is the fallback and the
+    # judge of errors. Both must give the same data and the same lines.
+    from scrapy_policyguard.core import rulefiles
+
+    if rulefiles._FAST_LOADER is None:
+        pytest.skip("PyYAML was built without libyaml")
+    fast = load_rule_file(path)
+    monkeypatch.setattr(rulefiles, "_FAST_LOADER", None)
+    pure = load_rule_file(path)
+    assert (fast.data, fast.lines) == (pure.data, pure.lines)
