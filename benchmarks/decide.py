@@ -141,18 +141,20 @@ def memory_per_origin(pol: Policy, copies: int) -> list[dict[str, Any]]:
 
 
 def parse_times(repeats: int) -> list[dict[str, Any]]:
+    """Parsing alone, then the match index a site compile builds for our token, with Protego's
+    parse (which also prepares its rules) alternated with ours."""
     rows = []
     for name, body in (("realistic, many groups", big_robots()), ("wildcard-heavy", wildcard_robots(6))):
         raw = body.encode()
-        walls, cpus = [], []
+        parses, indexes, cpus, base = [], [], [], []
         for _ in range(repeats):
             wall, cpu = time.perf_counter(), cpu_seconds()
             robots = RobotsTxt.parse(raw)
-            robots.group_for(TOKEN)  # what a site compile does first
-            walls.append(time.perf_counter() - wall)
+            parsed = time.perf_counter()
+            robots.group_for(TOKEN)
+            indexes.append(time.perf_counter() - parsed)
+            parses.append(parsed - wall)
             cpus.append(cpu_seconds() - cpu)
-        base = []
-        for _ in range(repeats):
             wall = time.perf_counter()
             Protego.parse(body)
             base.append(time.perf_counter() - wall)
@@ -160,8 +162,9 @@ def parse_times(repeats: int) -> list[dict[str, Any]]:
             {
                 "file": name,
                 "kib": len(raw) / 1024,
-                "parse_ms": statistics.median(walls) * 1000,
-                "parse_cpu_ms": statistics.median(cpus) * 1000,
+                "parse_ms": statistics.median(parses) * 1000,
+                "index_ms": statistics.median(indexes) * 1000,
+                "parse_and_index_cpu_ms": statistics.median(cpus) * 1000,
                 "protego_parse_ms": statistics.median(base) * 1000,
             }
         )
@@ -243,11 +246,12 @@ def main() -> None:
         print(
             f"  {r['files']:<36} robots.txt {r['robots_txt_kib']:>5.1f} KiB -> {r['kib_per_origin']:>6.1f} KiB"
         )
-    print("\nparse of a 500 KiB robots.txt (median)")
+    print(f"\nparse of a 500 KiB robots.txt (median; target < {TARGETS['parse_500k_ms']:.0f} ms)")
+    print(f"  {'file':<24}{'size':>8}{'parse':>10}{'+ index':>10}{'both cpu':>10}{'Protego':>10}")
     for r in result["parse_500k"]:
         print(
-            f"  {r['file']:<24}{r['kib']:>7.0f} KiB  {r['parse_ms']:>7.1f} ms (cpu {r['parse_cpu_ms']:.1f} ms)"
-            f"  Protego {r['protego_parse_ms']:.1f} ms   target < {TARGETS['parse_500k_ms']:.0f} ms"
+            f"  {r['file']:<24}{r['kib']:>4.0f} KiB{r['parse_ms']:>8.1f}ms{r['index_ms']:>8.1f}ms"
+            f"{r['parse_and_index_cpu_ms']:>8.1f}ms{r['protego_parse_ms']:>8.1f}ms"
         )
     print("\nbounded matching: 500 KiB of /*a*...*b$ patterns, one 4 KiB URL")
     print(f"  {'stars':>5}{'rules':>8}{'decision':>12}{'cpu':>10}{'per rule':>11}")
