@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Mapping, Sequence
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +36,32 @@ class RuleFileError(ValueError):
 
 
 class _Constructor(SafeConstructor):
-    """Safe constructors, except that dates stay text for the schema to check (and report)."""
+    """Safe constructors, except that dates and a lone ``<<`` stay text for the schema to check."""
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+# A plain "<<" resolves to YAML's merge tag wherever it stands; as a key it is refused below, as a
+# value it is the text it looks like.
+_Constructor.add_constructor("tag:yaml.org,2002:merge", SafeConstructor.construct_yaml_str)
 # libyaml, when PyYAML was built with it (its wheels are), reads the bundled rules ten times faster.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 _PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+LineOf = Callable[[yaml.Mark], int]
+
+
+def _line_counter(text: str) -> LineOf:
+    """The 1-based line of a mark as editors and ``grep -n`` count lines (CR, LF, CRLF).
+
+    YAML also breaks lines at NEL, LS and PS, which would put every later line number of a file
+    holding one of them off by one; marks carry the character index, so lines are recounted.
+    """
+    if _YAML_ONLY_BREAKS.search(text) is None:
+        return lambda mark: mark.line + 1
+    starts = [match.end() for match in _BREAK.finditer(text)]
+    return lambda mark: bisect_right(starts, mark.index) + 1
 
 
 class Located:
@@ -66,8 +87,10 @@ class Located:
         return RuleFileError(self.file, self.line(path), field, problem)
 
 
-def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], constructor: _Constructor) -> Any:
-    lines[path] = node.start_mark.line + 1
+def _convert(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], constructor: _Constructor, line_of: LineOf
+) -> Any:
+    lines[path] = line_of(node.start_mark)
     plain = _PLAIN_TAGS.get(type(node))
     if plain is not None and node.tag != plain:
         raise yaml.MarkedYAMLError(problem=f"tags are not allowed ({node.tag})", problem_mark=node.start_mark)
@@ -85,12 +108,12 @@ def _convert(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], construc
             key = constructor.construct_object(key_node)
             if key in result:
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-            result[key] = _convert(value_node, (*path, str(key)), lines, constructor)
+            result[key] = _convert(value_node, (*path, str(key)), lines, constructor, line_of)
             # A field's line is its key's, also when its value is a block on the lines below.
-            lines[(*path, str(key))] = key_node.start_mark.line + 1
+            lines[(*path, str(key))] = line_of(key_node.start_mark)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines, constructor) for i, item in enumerate(node.value)]
+        return [_convert(item, (*path, i), lines, constructor, line_of) for i, item in enumerate(node.value)]
     try:
         return constructor.construct_object(node)
     except ValueError as exc:  # e.g. an integer of 5000 digits, or !!float on a word
@@ -133,12 +156,13 @@ def load_rule_file(path: str | Path, display: str | None = None) -> Located:
     except UnicodeDecodeError as exc:
         raise RuleFileError(name, None, "", f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     lines: dict[PathKey, int] = {}
+    line_of = _line_counter(text)
     try:
         node = _compose(text)
-        data = None if node is None else _convert(node, (), lines, _Constructor())
+        data = None if node is None else _convert(node, (), lines, _Constructor(), line_of)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = line_of(mark) if mark is not None else None
         raise RuleFileError(name, line, "", str(exc.problem or exc.context or "invalid YAML")) from None
     except yaml.YAMLError as exc:
         raise RuleFileError(name, None, "", f"invalid YAML: {exc}") from None

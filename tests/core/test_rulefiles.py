@@ -292,6 +292,28 @@ def test_merge_keys_are_refused_with_a_message_that_says_so(tmp_path):
     assert "merge keys are not allowed" in refused(path).problem
 
 
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [("note: <<\n", {"note": "<<"}), ("notes: [<<]\n", {"notes": ["<<"]}), ("<<\n", "<<")],
+)
+def test_a_lone_merge_sign_as_a_value_is_text(tmp_path, text, data):
+    assert load_rule_file(write(tmp_path, text)).data == data
+
+
+@pytest.mark.parametrize("brk", ["\x85", "\u2028", "\u2029"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_lines_are_counted_as_editors_count_them(tmp_path, brk, newline):
+    """YAML also breaks lines at NEL, LS and PS; an editor (and grep -n) does not."""
+    text = newline.join(["id: sample", f'note: "one{brk}two"', "outcome: deny", "bad: [", ""])
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(text.encode())
+    assert_located(refused(path), path, 5)
+    path.write_bytes(newline.join(["id: sample", f'note: "one{brk}two"', "outcome: deny", ""]).encode())
+    doc = load_rule_file(path)
+    assert doc.data["note"].startswith("one")  # (YAML folds a NEL inside quotes to a space)
+    assert doc.line(("outcome",)) == 3
+
+
 def test_complex_mapping_keys_are_refused(tmp_path):
     path = write(tmp_path, "id: x\n? [a, b]\n: 1\n")
     error = refused(path)

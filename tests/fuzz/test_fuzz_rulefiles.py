@@ -232,6 +232,7 @@ agent_documents = st.one_of(
 
 @fuzz(rule_file_inputs)
 @example(b"\xef\xbb\xbfschema: 1\n")
+@example(b"\xc2\x85<<")  # YAML breaks lines at NEL; the error's line must be the editor's
 @example(b"\xff\xfe")
 @example(b"a: &x [1]\nb: *x\n")
 @example(b"a: !!python/object/apply:os.system ['true']\n")
