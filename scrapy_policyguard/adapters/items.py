@@ -72,13 +72,22 @@ class _ItemRecords:
 item_records = _ItemRecords()
 
 
-def item_fingerprint(item: Any, exclude: str | None = None) -> str:
+def item_fingerprint(adapter: ItemAdapter, exclude: str | None = None) -> str:
     """A stable hash of the item's fields (canonical JSON), without the tag field."""
-    data = ItemAdapter(item).asdict()
-    if exclude:
-        data.pop(exclude, None)
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    data = {key: value for key, value in adapter.items() if key != exclude}
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_value
+    )
     return hashlib.sha256(utf8(canonical)).hexdigest()[:32]
+
+
+def _json_value(value: Any) -> Any:
+    """Nested items as their fields; anything else JSON cannot write as its text."""
+    if isinstance(value, ItemAdapter):
+        return value.asdict()
+    if ItemAdapter.is_item(value):
+        return ItemAdapter(value).asdict()
+    return str(value)
 
 
 def build_tag(record: ItemRecord, purpose: str, fingerprint: str, unknown_allows: bool) -> dict[str, Any]:

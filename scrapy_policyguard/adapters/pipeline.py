@@ -62,8 +62,7 @@ class PolicyGuardPipeline:
     def _item_done(self, item: Any, **kwargs: Any) -> None:
         item_records.discard(item)
 
-    def _files_denied(self, item: Any, record: ItemRecord) -> list[dict[str, Any]]:
-        adapter = ItemAdapter(item)
+    def _files_denied(self, adapter: ItemAdapter, record: ItemRecord) -> list[dict[str, Any]]:
         page_noimageai = record.decision is not None and any(
             NOIMAGEAI in c for c in record.decision.conditions
         )
@@ -82,9 +81,10 @@ class PolicyGuardPipeline:
                     denied.append({"url": url, "field": name, "reasons": [reason]})
         return denied
 
-    def _write_tag(self, item: Any, tag: dict[str, Any]) -> None:
+    def _write_tag(self, adapter: ItemAdapter, tag: dict[str, Any]) -> None:
+        item = adapter.item
         try:
-            ItemAdapter(item)[self.field] = tag
+            adapter[self.field] = tag
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             if type(item) not in self._warned:
                 self._warned.add(type(item))
@@ -104,10 +104,11 @@ class PolicyGuardPipeline:
         if record is None:
             record = ItemRecord(item, None, None, "")
             item_records.put(record)
-        record.files_denied = self._files_denied(item, record)
+        adapter = ItemAdapter(item)
+        record.files_denied = self._files_denied(adapter, record)
         purpose = str(record.decision.purpose if record.decision else runtime.settings.purpose)
         record.tag = build_tag(
-            record, purpose, item_fingerprint(item, exclude=self.field), runtime.settings.unknown_allows
+            record, purpose, item_fingerprint(adapter, exclude=self.field), runtime.settings.unknown_allows
         )
         if not record.tag["allowed"] and self.action == "drop":
             if runtime.settings.enforce:
@@ -116,5 +117,5 @@ class PolicyGuardPipeline:
             runtime.record_item(record, "would-drop")
         else:
             runtime.record_item(record, "kept" if record.tag["allowed"] else "tagged-denied")
-        self._write_tag(item, record.tag)
+        self._write_tag(adapter, record.tag)
         return item

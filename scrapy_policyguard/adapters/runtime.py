@@ -280,11 +280,13 @@ class GuardRuntime:
         """
         tag = record.tag or {}
         allowed = bool(tag.get("allowed"))
-        sources = (
-            (record.decision.denied_by or ("default",))
-            if record.decision is not None
-            else ("unknown-provenance",)
-        )
+        sources: tuple[str, ...] = ()  # what denied the item, only looked up when it was denied
+        if not allowed:
+            sources = (
+                (record.decision.denied_by or ("default",))
+                if record.decision is not None
+                else ("unknown-provenance",)
+            )
         origin = origin_of(record.source_url) if record.source_url else "(no response)"
         self.inc("items/seen")
         if record.decision is None:
