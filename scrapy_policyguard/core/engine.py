@@ -342,16 +342,14 @@ class SitePolicy:
         # TDMRep: the file, then the response's header, then its meta, property by property.
         tdm_file = self.documents.tdmrep
         file_values = tdm_file.match(path) if tdm_file is not None else None
-        if response is None:
+        header_tdm = response.headers.tdm if response is not None and response.headers else None
+        html_tdm = response.html.tdm if response is not None and response.html else None
+        if header_tdm is None and html_tdm is None:  # what the file says, built once per entry
             if file_values not in self._tdm_cache:
                 self._tdm_cache[file_values] = tdm_evidence(file_values)
             tdm = self._tdm_cache[file_values]
         else:
-            tdm = tdm_evidence(
-                file_values,
-                response.headers.tdm if response.headers else None,
-                response.html.tdm if response.html else None,
-            )
+            tdm = tdm_evidence(file_values, header_tdm, html_tdm)
         if tdm is not None:
             items.append(tdm)
         if self._tdm_note is not None:
