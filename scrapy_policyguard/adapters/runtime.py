@@ -22,8 +22,8 @@ from .. import __version__
 from ..core.access import UNAVAILABLE, UNREACHABLE, RobotsAccess
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.decision import Decision
-from ..core.engine import AI_PURPOSES, Policy, SitePolicy, origin_of
-from ..core.paths import path_of
+from ..core.engine import AI_PURPOSES, Policy, SitePolicy
+from ..core.paths import origin_of, path_of
 from ..core.purposes import Purpose
 from ..core.rulefiles import RuleFileError
 from ..core.terms import TermsIndex, TermsPack, assemble_packs

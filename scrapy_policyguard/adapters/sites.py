@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..core.access import UNREACHABLE, RobotsAccess
-from ..core.engine import SiteDocuments, SitePolicy, origin_of, parse_license, parse_tdmrep, tdmrep_url_of
-from ..core.paths import path_of
+from ..core.engine import SiteDocuments, SitePolicy, parse_license, parse_tdmrep, tdmrep_url_of
+from ..core.paths import origin_of, path_of
 from ..core.signals.rsl import RslDocument
 from ..core.signals.tdmrep import TdmRepFile
 from .fetch import (

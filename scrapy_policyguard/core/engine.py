@@ -12,17 +12,15 @@ itself says (headers, HTML).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .access import PARSED, UNAVAILABLE, UNREACHABLE, RobotsAccess
 from .agents import AgentCatalogue
 from .bundled import bundled_agents, bundled_packs
 from .decision import CRAWL, Decision, Evidence, Outcome
-from .paths import host_of, path_of, split_url
+from .paths import host_of, origin_of, path_of
 from .purposes import PURPOSES, Purpose, parse_purpose
 from .robots import MergedGroup, Rule, crawler_token, is_product_token
 from .signals.headers import ResponseSignals, read_headers
@@ -39,7 +37,6 @@ __all__ = [
     "SiteDocuments",
     "SitePolicy",
     "check",
-    "origin_of",
     "robots_url_of",
     "tdmrep_url_of",
 ]
@@ -69,28 +66,6 @@ class Policy:
                 f"{self.user_agent!r} is not a robots.txt product token: "
                 "use letters, '_' and '-' only (RFC 9309 §2.2.1), e.g. 'ExampleBot'"
             )
-
-
-@lru_cache(maxsize=4096)  # asked several times per request (site, counters, items) for the same URL
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped, no user info.
-
-    A URL ``urlsplit`` refuses (an unbalanced IPv6 bracket) keeps its authority as written, so it
-    still has an origin of its own, with a robots.txt that cannot be fetched.
-    """
-    parts = split_url(url)
-    if parts is None:
-        scheme, _, rest = url.partition("://")
-        authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
-        return f"{scheme.lower()}://{authority.lower()}"
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    port = parts.port
-    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def robots_url_of(url: str) -> str:

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-__all__ = ["PathPattern", "host_of", "is_plain", "join_url", "normalize_path", "path_of", "split_url", "utf8"]
+__all__ = [
+    "PathPattern",
+    "host_of",
+    "is_plain",
+    "join_url",
+    "normalize_path",
+    "origin_of",
+    "path_of",
+    "split_url",
+    "utf8",
+]
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _HEX = "0123456789ABCDEFabcdef"
@@ -98,6 +109,28 @@ def host_of(url: str) -> str:
     """The URL's host name, lower-cased, or '' when it has none or cannot be read."""
     parts = split_url(url)
     return (parts.hostname or "") if parts is not None else ""
+
+
+@lru_cache(maxsize=4096)  # asked several times per request (site, counters, items) for the same URL
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped, no user info.
+
+    A URL ``urlsplit`` refuses (an unbalanced IPv6 bracket) keeps its authority as written, so it
+    still has an origin of its own, with a robots.txt that cannot be fetched.
+    """
+    parts = split_url(url)
+    if parts is None:
+        scheme, _, rest = url.partition("://")
+        authority = _AUTHORITY_END.split(rest, maxsplit=1)[0].rpartition("@")[2]
+        return f"{scheme.lower()}://{authority.lower()}"
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def join_url(base: str, reference: str) -> str | None:

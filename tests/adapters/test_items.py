@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 
-import attrs
-import scrapy
+from item_types import ArticleItem, AttrsItem, DataItem, FrozenItem
 from itemadapter import ItemAdapter
 
 from scrapy_policyguard.adapters.items import item_fingerprint
-
-
-class Page(scrapy.Item):
-    url = scrapy.Field()
-    title = scrapy.Field()
-    policyguard = scrapy.Field()
-
-
-@dataclasses.dataclass
-class PageData:
-    url: str
-    title: str
-
-
-@attrs.define
-class PageAttrs:
-    url: str
-    title: str
-
 
 FIELDS = {"url": "https://example.com/a", "title": "Ä title"}
 
@@ -39,7 +18,8 @@ def fingerprint(item: object) -> str:
 
 def test_the_same_fields_give_the_same_fingerprint_in_every_item_class():
     prints = {
-        fingerprint(item) for item in (dict(FIELDS), Page(**FIELDS), PageData(**FIELDS), PageAttrs(**FIELDS))
+        fingerprint(item)
+        for item in (dict(FIELDS), ArticleItem(**FIELDS), DataItem(**FIELDS), AttrsItem(**FIELDS))
     }
     assert len(prints) == 1
     assert len(prints.pop()) == 32
@@ -56,7 +36,7 @@ def test_a_changed_value_changes_it():
 
 def test_nested_items_count_as_their_fields():
     as_dicts = {"pages": [dict(FIELDS)], "main": dict(FIELDS)}
-    as_items = {"pages": [Page(**FIELDS)], "main": PageData(**FIELDS)}
+    as_items = {"pages": [ArticleItem(**FIELDS)], "main": FrozenItem(**FIELDS)}
     assert fingerprint(as_items) == fingerprint(as_dicts)
 
 

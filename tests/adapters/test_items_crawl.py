@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 import scrapy
 from crawling import coroutine_test, guard_stats, read_audit
+from item_types import ArticleItem, AttrsItem, BareItem, DataItem, FrozenItem
 
 from scrapy_policyguard import policy_feeds
 from scrapy_policyguard.localweb import Reply
 
 PAGE = "<html><head>{head}</head><body><h1>{title}</h1>{body}</body></html>"
-
-
-class ArticleItem(scrapy.Item):
-    url = scrapy.Field()
-    title = scrapy.Field()
-    policyguard = scrapy.Field()
-
-
-class BareItem(scrapy.Item):  # cannot take the tag field
-    url = scrapy.Field()
-    title = scrapy.Field()
-
-
-@dataclasses.dataclass
-class DataItem:
-    url: str
-    title: str
-    policyguard: dict[str, Any] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class FrozenItem:
-    url: str
-    title: str
-
-
-@attrs.define
-class AttrsItem:
-    url: str
-    title: str
-    policyguard: dict[str, Any] | None = None
 
 
 def make_item(kind: str, url: str, title: str) -> Any:

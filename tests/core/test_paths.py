@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapy_policyguard.core.paths import PathPattern, normalize_path, path_of
+from scrapy_policyguard.core.paths import PathPattern, normalize_path, origin_of, path_of
 
 # --------------------------------------------------------------------------- path_of
 
@@ -276,3 +276,24 @@ def _reference_match(pattern: str, path: str) -> bool:
 def test_pattern_agrees_with_reference_matcher(body, anchored, path):
     pattern = body + "$" if anchored else body
     assert PathPattern(pattern).match(path) is _reference_match(pattern, path)
+
+
+# --------------------------------------------------------------------------- origin_of
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Example.COM/a?b#c", "https://example.com"),
+        ("http://example.com:80/", "http://example.com"),
+        ("https://example.com:443/", "https://example.com"),
+        ("http://example.com:8080/a", "http://example.com:8080"),
+        ("https://user:pw@example.com./a", "https://example.com"),
+        ("http://[2001:DB8::1]:81/a", "http://[2001:db8::1]:81"),
+        # urlsplit refuses these; the authority as written is still an origin of its own.
+        ("http://[::1/a", "http://[::1"),
+        ("HTTP://User@Bad:port/a?q", "http://bad:port"),
+    ],
+)
+def test_origin_of(url, origin):
+    assert origin_of(url) == origin

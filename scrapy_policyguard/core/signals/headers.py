@@ -81,9 +81,10 @@ def read_headers(
         name = raw_name.strip().lower()
         # A header repeated with the same value says nothing new (servers and proxies do repeat
         # them); reading it again would only multiply evidence.
-        if (name, value.strip()) in seen:
+        key = (name, value.strip())
+        if key in seen:
             continue
-        seen.add((name, value.strip()))
+        seen.add(key)
         if name == "x-robots-tag":
             signals.evidence.extend(
                 directive_evidence(

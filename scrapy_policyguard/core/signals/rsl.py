@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import SplitResult
 from xml.parsers import expat
 
 from ..decision import Evidence, Outcome
@@ -116,17 +117,21 @@ def _content_scope(content_url: str, document_url: str) -> tuple[str | None, str
     parts = split_url(content_url)
     if parts is None:
         return "not a usable URL"
-    if parts.scheme or parts.netloc:
-        absolute = split_url(join_url(document_url, content_url) or "")
-        if absolute is None or absolute.scheme not in ("http", "https") or not absolute.hostname:
-            return "not an http(s) URL"
-        return absolute.hostname, (absolute.path or "/") + (f"?{absolute.query}" if absolute.query else "")
-    if content_url.startswith("/"):
+    names_host = bool(parts.scheme or parts.netloc)
+    if not names_host and content_url.startswith("/"):
         return None, content_url
     resolved = split_url(join_url(document_url, content_url) or "")
+    if names_host:
+        if resolved is None or resolved.scheme not in ("http", "https") or not resolved.hostname:
+            return "not an http(s) URL"
+        return resolved.hostname, _path_and_query(resolved)
     if resolved is None or not resolved.path.startswith("/"):
         return f"a relative URL that cannot be resolved against {document_url!r}"
-    return None, resolved.path + (f"?{resolved.query}" if resolved.query else "")
+    return None, _path_and_query(resolved)
+
+
+def _path_and_query(parts: SplitResult) -> str:
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class _Refused(Exception):
