@@ -5,8 +5,7 @@ Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .adapters.addon import Addon
 from .adapters.downloader import PolicyDenied, PolicyGuardDownloaderMiddleware
 from .adapters.feeds import AllowedItemFilter, DeniedItemFilter, policy_feeds

@@ -2,13 +2,8 @@
 
 Lines go through one ``os.write`` on a file opened with ``O_APPEND``, so a crawl killed with
 SIGKILL leaves only whole lines behind, and a file that already holds an earlier crawl keeps it:
-every record carries the id of the crawl it belongs to. Record types (documented in the README):
-
-``crawl``    first: plugin and Scrapy versions, spider, purpose, product token, mode, settings,
-             rule sources with their content hashes.
-``robots``   each time an origin's robots.txt is resolved: state, status, redirects, size, hash.
-``request``  each denied or overridden request (every decision with POLICYGUARD_AUDIT_ALL).
-``totals``   last: the ``policyguard/`` stats, which equal the crawler's stats.
+every record carries the id of the crawl it belongs to. The record types are :class:`Record`;
+the README's "The audit trail" section lists their fields.
 """
 
 from __future__ import annotations
@@ -21,7 +16,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AuditLog", "audit_path", "utc_now"]
+from ..core.text_enum import TextEnum
+
+__all__ = ["AuditLog", "Record", "audit_path", "utc_now"]
+
+
+class Record(TextEnum):
+    """The kinds of audit record, in the order a crawl writes them."""
+
+    CRAWL = "crawl"  # first: versions, spider, purpose, product token, mode, settings, rule files
+    ROBOTS = "robots"  # each robots.txt fetch: state, status, redirects, size, hash, group
+    DOCUMENT = "document"  # each tdmrep.json or RSL licence fetch
+    REQUEST = "request"  # each denied, marked or overridden request (all with POLICYGUARD_AUDIT_ALL)
+    RESPONSE = "response"  # a response whose own headers or markup deny the purpose
+    ITEM = "item"  # each dropped or denied item (all with POLICYGUARD_AUDIT_ALL)
+    TOTALS = "totals"  # last: the policyguard/ stats and the per-origin counts
 
 
 def utc_now() -> str:
@@ -39,27 +48,25 @@ def audit_path(template: str, spider_name: str) -> Path:
 
 
 class AuditLog:
-    """Appends audit records to a file, or counts them only when no file is configured."""
+    """Appends audit records to a file; without a file (no POLICYGUARD_AUDIT_LOG) it writes nothing."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.crawl_id = uuid.uuid4().hex[:16]
-        self.records = 0
         self._lock = threading.Lock()
         self._fd: int | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
-    def write(self, record_type: str, **fields: Any) -> None:
-        record = {"record": record_type, "crawl": self.crawl_id, "time": utc_now(), **fields}
+    def write(self, record_type: Record, **fields: Any) -> None:
+        if self._fd is None:
+            return
+        record = {"record": record_type.value, "crawl": self.crawl_id, "time": utc_now(), **fields}
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        data = line.encode("utf-8", "backslashreplace")  # a lone surrogate as its JSON escape
         with self._lock:
-            self.records += 1
-            if self._fd is None:
-                return
-            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-            data = line.encode("utf-8", "backslashreplace")  # a lone surrogate as its JSON escape
-            while data:
+            while data and self._fd is not None:
                 written = os.write(self._fd, data)
                 data = data[written:]
 

@@ -14,14 +14,18 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from ..core.decision import CRAWL, Decision, Evidence, Outcome
+from ..core.decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
+from ..core.paths import path_of
 from ..core.purposes import PURPOSES, Purpose, UnknownPurposeError, parse_purpose
+from .accounting import RequestAction
 from .fetch import FETCH_META
 from .runtime import GuardRuntime
+from .settings import is_enabled
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -49,21 +53,22 @@ class PolicyDenied(IgnoreRequest):
 def invalid_purpose_decision(request: Request, default: Purpose, error: str) -> Decision:
     value = request.meta.get(PURPOSE_META)
     evidence = Evidence(
-        "policyguard",
+        Source.POLICYGUARD,
         f"request.meta[{PURPOSE_META!r}] = {value!r}",
         "request.meta",
         error,
         dict.fromkeys(PURPOSES, Outcome.DENY),
-        CRAWL,
+        EvidenceKind.CRAWL,
     )
     return Decision.build(request.url, default, [evidence])
 
 
 class PolicyGuardDownloaderMiddleware:
     def __init__(self, crawler: Crawler) -> None:
-        self.runtime = GuardRuntime.of(crawler)
-        if not self.runtime.settings.enabled:
+        if not is_enabled(crawler.settings):
             raise NotConfigured("POLICYGUARD_ENABLED is False")
+        self.runtime = GuardRuntime.of(crawler)
+        self.outcomes = self.runtime.outcomes
         self.crawler = crawler
         if self._scrapy_robots_enabled(crawler):
             logger.warning(
@@ -102,11 +107,9 @@ class PolicyGuardDownloaderMiddleware:
             return
         runtime = self.runtime
         if request.meta.get("dont_obey_robotstxt"):
-            site = runtime.cached_site(request.url)
-            decision = None
-            if site is not None:
-                decision = site.decide(request.url, runtime.settings.purpose)
-            runtime.record(request, decision, "override", override="dont_obey_robotstxt")
+            site = runtime.documents.cached(request.url)
+            decision = site.decide(request.url, runtime.settings.purpose) if site is not None else None
+            self.outcomes.request(request, decision, RequestAction.OVERRIDE, override="dont_obey_robotstxt")
             logger.debug("Not checked (dont_obey_robotstxt): %s", request, extra={"spider": spider})
             return
         purpose = self._purpose(request)
@@ -115,30 +118,31 @@ class PolicyGuardDownloaderMiddleware:
             # is refused (fail closed) and the audit trail says why.
             logger.error("%s: request.meta[%r]: %s", request, PURPOSE_META, purpose)
             decision = invalid_purpose_decision(request, runtime.settings.purpose, purpose)
-            runtime.record(request, decision, "blocked")
+            self.outcomes.request(request, decision, RequestAction.BLOCKED)
             raise PolicyDenied(decision)
-        decision = await runtime.decide_request(request, purpose)
+        site = await runtime.documents.site(request.url, purpose, request)
+        decision = site.decide(request.url, purpose, path_of(request.url))
         request.meta[DECISION_META] = decision
         if decision.allowed and not decision.crawl_denied:
-            runtime.record(request, decision, "allowed")
+            self.outcomes.request(request, decision, RequestAction.ALLOWED)
             logger.debug("Allowed (%s): %s", decision.purpose, request, extra={"spider": spider})
             return
         if not runtime.settings.enforce:
-            runtime.record(request, decision, "would-block", mode="audit")
+            self.outcomes.request(request, decision, RequestAction.WOULD_BLOCK, mode="audit")
             logger.debug(
                 "Would block (audit mode): %s: %s", request, decision.reason, extra={"spider": spider}
             )
             return
         if not decision.crawl_denied and not runtime.settings.block_before_fetch:
             # POLICYGUARD_BLOCK_BEFORE_FETCH = False: fetched for link discovery, content denied.
-            runtime.record(request, decision, "marked")
+            self.outcomes.request(request, decision, RequestAction.MARKED)
             logger.debug(
                 "Fetching, content denied: %s: %s", request, decision.reason, extra={"spider": spider}
             )
             return
-        runtime.record(request, decision, "blocked")
+        self.outcomes.request(request, decision, RequestAction.BLOCKED)
         if request.callback is NO_CALLBACK:
-            runtime.remember_media(request.url, decision)
+            runtime.media.remember(request.url, decision)
         logger.debug("Blocked: %s: %s", request, decision.reason, extra={"spider": spider})
         raise PolicyDenied(decision)
 
@@ -146,14 +150,45 @@ class PolicyGuardDownloaderMiddleware:
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
         decision = request.meta.get(DECISION_META)
-        if request.meta.get(FETCH_META) or not isinstance(decision, Decision) or decision.stage != "request":
+        if (
+            request.meta.get(FETCH_META)
+            or not isinstance(decision, Decision)
+            or decision.stage is not Stage.REQUEST
+        ):
             return response
-        updated = await self.runtime.decide_response(request, response, decision)
+        updated = await self._decide_response(request, response, decision)
         request.meta[DECISION_META] = updated
         newly_denied = not updated.allowed and decision.allowed
-        self.runtime.record_response(request, updated, newly_denied)
+        self.outcomes.response(request, updated, newly_denied)
         if newly_denied:
             logger.debug(
                 "Content denied by the response: %s: %s", response, updated.reason, extra={"spider": spider}
             )
         return response
+
+    async def _decide_response(self, request: Request, response: Response, decision: Decision) -> Decision:
+        """``decision`` with what the response's headers and HTML say (and the licences they name)."""
+        documents = self.runtime.documents
+        site = documents.cached(request.url)
+        if site is None:
+            return decision
+        pairs = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        is_image = content_type.startswith("image/")
+        # Scrapy's own parsed tree, which the spider's selectors reuse: the markup is parsed once.
+        html = response.selector.root if isinstance(response, HtmlResponse) else None
+        facts = site.read_response(request.url, pairs, html, is_image=is_image)
+        fetched = (
+            await documents.licenses(facts.license_urls, site.origin, request) if facts.license_urls else {}
+        )
+        facts = facts.with_licenses(request.url, fetched)
+        for warning in facts.warnings:
+            logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
+        updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
+            self.runtime.media.remember(request.url, updated, is_image)
+        return updated

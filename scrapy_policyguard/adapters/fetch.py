@@ -18,7 +18,7 @@ import email.utils
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urljoin
 
 from scrapy import Request, signals
@@ -29,20 +29,13 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from ..core.access import MAX_REDIRECTS
+from ..core.text_enum import TextEnum
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = [
-    "FETCH_META",
-    "CachedDocument",
-    "DocumentCache",
-    "DocumentFetcher",
-    "FetchResult",
-    "MemoryDocumentCache",
-    "SingleFlight",
-]
+__all__ = ["FETCH_META", "CachedDocument", "DocumentFetcher", "DocumentKind", "FetchResult", "SingleFlight"]
 
 T = TypeVar("T")
 
@@ -52,6 +45,21 @@ DOCUMENT_MAXSIZE = 32 * 1024 * 1024
 
 #: Request.meta key marking the plugin's own document fetches; its value names the document kind.
 FETCH_META = "policyguard_fetch"
+
+
+class DocumentKind(TextEnum):
+    """The site documents the plugin fetches for itself."""
+
+    ROBOTS = "robots.txt"
+    TDMREP = "tdmrep.json"
+    RSL = "rsl"
+
+    @property
+    def stats_name(self) -> str:
+        """The stats prefix: ``robots/...``, ``tdmrep/...``, ``rsl/...``."""
+        return self.value.split(".")[0]
+
+
 _BYTES_META = "_policyguard_bytes"
 
 
@@ -60,9 +68,6 @@ class SingleFlight(Generic[T]):
 
     def __init__(self) -> None:
         self._waiting: dict[str, list[Deferred[T]]] = {}
-
-    def busy(self, key: str) -> bool:
-        return key in self._waiting
 
     async def run(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
         if key in self._waiting:
@@ -89,32 +94,6 @@ class CachedDocument:
     expires_at: float
     failures: int = 0  # consecutive failed refreshes, for the back-off
     last_good: Any = None  # the latest usable value, kept through failed refreshes
-
-
-class DocumentCache(Protocol):
-    """Where fetched documents live between requests, keyed by ``kind:url``.
-
-    In memory per process today; a shared backend (e.g. Redis for scrapy-redis workers) only has
-    to implement these two methods.
-    """
-
-    def get(self, key: str) -> CachedDocument | None: ...
-
-    def put(self, key: str, entry: CachedDocument) -> None: ...
-
-
-class MemoryDocumentCache:
-    def __init__(self) -> None:
-        self._entries: dict[str, CachedDocument] = {}
-
-    def get(self, key: str) -> CachedDocument | None:
-        return self._entries.get(key)
-
-    def put(self, key: str, entry: CachedDocument) -> None:
-        self._entries[key] = entry
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -165,7 +144,7 @@ class DocumentFetcher:
         self._retries = settings.getint("RETRY_TIMES") if settings.getbool("RETRY_ENABLED") else 0
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
-    def _request(self, url: str, kind: str, limit: int, trigger: Request | None) -> Request:
+    def _request(self, url: str, kind: DocumentKind, limit: int, trigger: Request | None) -> Request:
         meta: dict[str, Any] = {
             FETCH_META: kind,
             "dont_obey_robotstxt": True,
@@ -195,7 +174,9 @@ class DocumentFetcher:
             return await download_async(request)
         return await maybe_deferred_to_future(engine.download(request))  # Scrapy < 2.14
 
-    async def fetch(self, url: str, kind: str, *, limit: int, trigger: Request | None = None) -> FetchResult:
+    async def fetch(
+        self, url: str, kind: DocumentKind, *, limit: int, trigger: Request | None = None
+    ) -> FetchResult:
         current = url
         hops: list[str] = []
         started = self.clock()

@@ -36,12 +36,6 @@ class ItemRecord:
     tag: dict[str, Any] | None = None
     files_denied: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def allowed(self) -> bool:
-        if self.tag is not None:
-            return bool(self.tag["allowed"])
-        return self.decision.allowed if self.decision is not None else True
-
 
 class _ItemRecords:
     """Records by item identity; the record holds the item, so its id cannot be reused meanwhile."""

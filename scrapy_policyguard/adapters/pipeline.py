@@ -22,8 +22,10 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
+from .accounting import ItemAction
 from .items import ItemRecord, build_tag, item_fingerprint, item_records
 from .runtime import GuardRuntime
+from .settings import DeniedItems, is_enabled
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,15 +34,13 @@ __all__ = ["PolicyGuardPipeline"]
 
 logger = logging.getLogger("scrapy_policyguard")
 
-NOIMAGEAI = "noimageai"
-
 
 class PolicyGuardPipeline:
     def __init__(self, crawler: Crawler) -> None:
+        if not is_enabled(crawler.settings):
+            raise NotConfigured("POLICYGUARD_ENABLED is False")
         self.runtime = GuardRuntime.of(crawler)
         settings = self.runtime.settings
-        if not settings.enabled:
-            raise NotConfigured("POLICYGUARD_ENABLED is False")
         self.crawler = crawler
         self.field = settings.item_field
         self.action = settings.item_action
@@ -63,20 +63,18 @@ class PolicyGuardPipeline:
         item_records.discard(item)
 
     def _files_denied(self, adapter: ItemAdapter, record: ItemRecord) -> list[dict[str, Any]]:
-        page_noimageai = record.decision is not None and any(
-            NOIMAGEAI in c for c in record.decision.conditions
-        )
+        page_images_denied = record.decision is not None and record.decision.images_denied
         denied = []
         for name in self._file_fields:
             urls = adapter.get(name) or []
             for url in urls if isinstance(urls, list) else []:
-                known = self.runtime.media_decision(url)
+                known = self.runtime.media.get(url)
                 decision, is_image = known if known is not None else (None, False)
                 is_image = is_image or name == self._image_field
                 if decision is not None and not decision.allowed:
                     reasons = [e.summary() for e in decision.denials]
                     denied.append({"url": url, "field": name, "reasons": reasons})
-                elif page_noimageai and is_image:
+                elif page_images_denied and is_image:
                     reason = f"the page it came from says noimageai ({record.source_url})"
                     denied.append({"url": url, "field": name, "reasons": [reason]})
         return denied
@@ -110,12 +108,13 @@ class PolicyGuardPipeline:
         record.tag = build_tag(
             record, purpose, item_fingerprint(adapter, exclude=self.field), runtime.settings.unknown_allows
         )
-        if not record.tag["allowed"] and self.action == "drop":
+        outcomes = runtime.outcomes
+        if not record.tag["allowed"] and self.action is DeniedItems.DROP:
             if runtime.settings.enforce:
-                runtime.record_item(record, "dropped")
+                outcomes.item(record, ItemAction.DROPPED)
                 raise DropItem(f"Denied for {purpose}: {'; '.join(record.tag['reasons'])}")
-            runtime.record_item(record, "would-drop")
+            outcomes.item(record, ItemAction.WOULD_DROP)
         else:
-            runtime.record_item(record, "kept" if record.tag["allowed"] else "tagged-denied")
+            outcomes.item(record, ItemAction.KEPT if record.tag["allowed"] else ItemAction.TAGGED_DENIED)
         self._write_tag(adapter, record.tag)
         return item

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from ..core.agents import CLASSES
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
+from ..core.text_enum import TextEnum
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.settings import BaseSettings
 
-__all__ = ["DEFAULTS", "GuardSettings", "PolicyGuardConfigError"]
+__all__ = ["DEFAULTS", "DeniedItems", "GuardSettings", "Mode", "PolicyGuardConfigError", "is_enabled"]
 
 SCRAPY_TOKEN = "Scrapy"
 
@@ -48,8 +49,21 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_ITEM_FIELD": "policyguard",
 }
 
-_MODES = ("enforce", "audit")
 _UNKNOWN = ("allow", "deny")
+
+
+class Mode(TextEnum):
+    """POLICYGUARD_MODE: ``audit`` blocks and drops nothing and records what would have been."""
+
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+
+
+class DeniedItems(TextEnum):
+    """POLICYGUARD_ITEM_ACTION: what the pipeline does with an item whose purpose is denied."""
+
+    DROP = "drop"
+    TAG = "tag"
 
 
 class PolicyGuardConfigError(ValueError):
@@ -141,11 +155,11 @@ def _agreements(settings: BaseSettings) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in value.items()}
 
 
-def _item_action(settings: BaseSettings, purpose: Purpose) -> str:
+def _item_action(settings: BaseSettings, purpose: Purpose) -> DeniedItems:
     value = settings.get("POLICYGUARD_ITEM_ACTION")
     if value is None:
-        return "drop" if purpose is Purpose.AI_TRAIN else "tag"
-    return _choice(settings, "POLICYGUARD_ITEM_ACTION", ("drop", "tag"))
+        return DeniedItems.DROP if purpose is Purpose.AI_TRAIN else DeniedItems.TAG
+    return DeniedItems(_choice(settings, "POLICYGUARD_ITEM_ACTION", tuple(m.value for m in DeniedItems)))
 
 
 def _item_field(settings: BaseSettings) -> str:
@@ -153,6 +167,11 @@ def _item_field(settings: BaseSettings) -> str:
     if not isinstance(value, str) or not value.isidentifier():
         raise _error("POLICYGUARD_ITEM_FIELD", value, "must be a field name", 'e.g. "policyguard"')
     return value
+
+
+def is_enabled(settings: BaseSettings) -> bool:
+    """POLICYGUARD_ENABLED, read alone: when it is False nothing else is read or built."""
+    return _bool(settings, "POLICYGUARD_ENABLED")
 
 
 @dataclass(frozen=True)
@@ -214,8 +233,7 @@ def _purpose(settings: BaseSettings, spider: Spider | None) -> tuple[Purpose, st
 class GuardSettings:
     """The resolved configuration of one crawl."""
 
-    enabled: bool
-    mode: str
+    mode: Mode
     purpose: Purpose
     purpose_source: str
     user_agent: UserAgentChoice
@@ -231,16 +249,15 @@ class GuardSettings:
     rules: tuple[str, ...]
     rules_disabled: tuple[str, ...]
     agreements: dict[str, str]
-    item_action: str
+    item_action: DeniedItems
     item_field: str
 
     @property
     def enforce(self) -> bool:
-        return self.mode == "enforce"
+        return self.mode is Mode.ENFORCE
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
-        enabled = _bool(settings, "POLICYGUARD_ENABLED")
         purpose, purpose_source = _purpose(settings, spider)
         given = settings.get("POLICYGUARD_ROBOTS_MAX_BYTES", PARSE_LIMIT)
         max_bytes = (
@@ -266,8 +283,7 @@ class GuardSettings:
             )
         audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
         return cls(
-            enabled=enabled,
-            mode=_choice(settings, "POLICYGUARD_MODE", _MODES),
+            mode=Mode(_choice(settings, "POLICYGUARD_MODE", tuple(m.value for m in Mode))),
             purpose=purpose,
             purpose_source=purpose_source,
             user_agent=_user_agent(settings),
@@ -290,7 +306,7 @@ class GuardSettings:
     def describe(self) -> dict[str, Any]:
         """The settings that shape decisions, as recorded at the top of the audit trail."""
         return {
-            "POLICYGUARD_MODE": self.mode,
+            "POLICYGUARD_MODE": str(self.mode),
             "POLICYGUARD_PURPOSE": str(self.purpose),
             "purpose_source": self.purpose_source,
             "POLICYGUARD_USER_AGENT": self.user_agent.token,
@@ -306,6 +322,6 @@ class GuardSettings:
             "POLICYGUARD_RULES": list(self.rules),
             "POLICYGUARD_RULES_DISABLED": list(self.rules_disabled),
             "POLICYGUARD_AGREEMENTS": self.agreements,
-            "POLICYGUARD_ITEM_ACTION": self.item_action,
+            "POLICYGUARD_ITEM_ACTION": str(self.item_action),
             "POLICYGUARD_ITEM_FIELD": self.item_field,
         }

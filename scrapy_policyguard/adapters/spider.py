@@ -18,6 +18,7 @@ from .audit import utc_now
 from .downloader import DECISION_META
 from .items import ItemRecord, item_records
 from .runtime import GuardRuntime
+from .settings import is_enabled
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -28,10 +29,10 @@ __all__ = ["PolicyGuardSpiderMiddleware"]
 
 class PolicyGuardSpiderMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.runtime = GuardRuntime.of(crawler)
-        if not self.runtime.settings.enabled:
+        if not is_enabled(crawler.settings):
             raise NotConfigured("POLICYGUARD_ENABLED is False")
+        super().__init__(crawler)
+        GuardRuntime.of(crawler)  # built now, so a bad setting stops the crawl before it starts
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         decision = response.meta.get(DECISION_META) if response is not None else None

@@ -20,7 +20,9 @@ from typing import Any
 
 from ..adapters.feeds import policy_feeds
 from ..localweb import LocalWeb
-from .report import load_report, render_text
+from .report.html import render_html
+from .report.model import load_report
+from .report.text import render_text
 
 __all__ = ["find_project", "register"]
 
@@ -87,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
         print("policyguard demo: the crawl wrote no audit log", file=sys.stderr)
         return crawl.returncode or 1
     report = load_report(audit)
-    from .report_html import render_html
-
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
     print(render_text(report, top=3))
     print(f"\nWritten: {out / 'train.jsonl'}, {out / 'quarantine.jsonl'}, {audit}, {out / 'report.html'}")

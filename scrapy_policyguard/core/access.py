@@ -18,29 +18,33 @@ from dataclasses import dataclass
 
 from .paths import utf8
 from .robots import PARSE_LIMIT, RobotsTxt
+from .text_enum import TextEnum
 
-__all__ = ["PARSED", "UNAVAILABLE", "UNREACHABLE", "RobotsAccess", "access_state"]
+__all__ = ["MAX_REDIRECTS", "AccessState", "RobotsAccess", "access_state"]
 
-PARSED = "parsed"
-UNAVAILABLE = "unavailable"
-UNREACHABLE = "unreachable"
+
+class AccessState(TextEnum):
+    PARSED = "parsed"
+    UNAVAILABLE = "unavailable"
+    UNREACHABLE = "unreachable"
+
 
 #: RFC 9309 §2.3.1.2: follow at least five consecutive redirects.
 MAX_REDIRECTS = 5
 
 
-def access_state(status: int | None) -> str:
+def access_state(status: int | None) -> AccessState:
     """The access state for a final HTTP status (None for a network failure)."""
     if status is None:
-        return UNREACHABLE
+        return AccessState.UNREACHABLE
     if 200 <= status < 300:
-        return PARSED
+        return AccessState.PARSED
     if status == 429 or status >= 500:
-        return UNREACHABLE
+        return AccessState.UNREACHABLE
     if 300 <= status < 500:
         # 4xx, and a 3xx that is final (no usable Location, or too many hops).
-        return UNAVAILABLE
-    return UNREACHABLE  # 1xx and nonsense codes: we cannot tell what the site says
+        return AccessState.UNAVAILABLE
+    return AccessState.UNREACHABLE  # 1xx and nonsense codes: we cannot tell what the site says
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class RobotsAccess:
     """The outcome of getting one origin's robots.txt, with what a reviewer needs to check it."""
 
     url: str
-    state: str
+    state: AccessState
     status: int | None
     detail: str
     robots: RobotsTxt | None = None
@@ -76,7 +80,7 @@ class RobotsAccess:
             detail = f"HTTP {status}" if status is not None else "network error"
         robots = None
         digest = None
-        if state == PARSED:
+        if state is AccessState.PARSED:
             raw = utf8(body) if isinstance(body, str) else (body or b"")
             robots = RobotsTxt.parse(raw, limit=limit)
             digest = hashlib.sha256(raw).hexdigest()

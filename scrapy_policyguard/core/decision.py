@@ -11,28 +11,54 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from .purposes import PURPOSES, Purpose
+from .text_enum import TextEnum
 
-__all__ = ["CRAWL", "USE", "Decision", "Evidence", "Outcome", "combine"]
-
-#: Evidence kinds. ``crawl`` says whether our crawler may fetch the URL at all (robots.txt for our
-#: own product token); ``use`` says what the content may be used for.
-CRAWL = "crawl"
-USE = "use"
+__all__ = ["Decision", "Evidence", "EvidenceKind", "Outcome", "Source", "Stage", "combine"]
 
 
-class Outcome(str, Enum):
+class EvidenceKind(TextEnum):
+    """``crawl``: whether our crawler may fetch the URL at all (robots.txt for our own product
+    token); ``use``: what the content may be used for."""
+
+    CRAWL = "crawl"
+    USE = "use"
+
+
+class Stage(TextEnum):
+    """``request``: what was known before fetching; ``response``: with the response's own headers
+    and markup read too."""
+
+    REQUEST = "request"
+    RESPONSE = "response"
+
+
+class Source(TextEnum):
+    """Who made a statement: the standard or carrier each piece of evidence comes from. The values
+    name the ``requests/denied/<source>`` stats and the audit records' ``denied_by``."""
+
+    ROBOTS_TXT = "robots.txt"
+    ROBOTS_AI_GROUPS = "robots-ai-groups"
+    CONTENT_SIGNAL = "content-signal"
+    CONTENT_USAGE = "content-usage"
+    AI_TRAINING_RULES = "ai-training-rules"
+    TDMREP = "tdmrep"
+    RSL = "rsl"
+    X_ROBOTS_TAG = "x-robots-tag"
+    HTML_META = "html-meta"
+    TERMS = "terms"
+    #: The response could not be read (a warning, no effect).
+    RESPONSE = "response"
+    #: The crawl's own configuration (a bad per-request purpose).
+    POLICYGUARD = "policyguard"
+
+
+class Outcome(TextEnum):
     ALLOW = "allow"
     DENY = "deny"
     UNKNOWN = "unknown"
-
-    __hash__ = str.__hash__  # see Purpose
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True, eq=True)
@@ -43,17 +69,20 @@ class Evidence:
     Evidence with no effects is a note (an unavailable robots.txt, a condition to honour).
     ``inferred`` lists the purposes for which the effect is our reading rather than the source's
     own words (a Disallow for GPTBot read as an AI-training reservation, say).
+    ``image_effects`` is what the statement says about the images the resource embeds, not the
+    resource itself (``noimageai`` on a page).
     """
 
-    source: str
+    source: Source
     rule: str
     location: str
     detail: str
     effects: Mapping[Purpose, Outcome] = field(default_factory=dict)
-    kind: str = USE
+    kind: EvidenceKind = EvidenceKind.USE
     inferred: frozenset[Purpose] = frozenset()
     conditions: tuple[str, ...] = ()
     refs: Mapping[str, str] = field(default_factory=dict)
+    image_effects: Mapping[Purpose, Outcome] = field(default_factory=dict)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -66,13 +95,15 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "source": self.source,
+            "source": str(self.source),
             "rule": self.rule,
             "location": self.location,
             "detail": self.detail,
-            "kind": self.kind,
+            "kind": str(self.kind),
             "effects": {str(p): str(o) for p, o in self.effects.items()},
         }
+        if self.image_effects:
+            data["image_effects"] = {str(p): str(o) for p, o in self.image_effects.items()}
         if self.inferred:
             data["inferred"] = sorted(str(p) for p in self.inferred)
         if self.conditions:
@@ -114,7 +145,7 @@ class Decision:
     evidence: tuple[Evidence, ...]
     outcomes: Mapping[Purpose, Outcome]
     unknown_allows: bool = True
-    stage: str = "request"
+    stage: Stage = Stage.REQUEST
 
     @classmethod
     def build(
@@ -124,7 +155,7 @@ class Decision:
         evidence: Iterable[Evidence],
         *,
         unknown_allows: bool = True,
-        stage: str = "request",
+        stage: Stage = Stage.REQUEST,
     ) -> Decision:
         items = tuple(evidence)
         # combine() for every purpose, in one pass over the statements.
@@ -141,7 +172,7 @@ class Decision:
         allowed = outcome is _ALLOW or (outcome is _UNKNOWN and unknown_allows)
         return cls(url, purpose, outcome, allowed, items, outcomes, unknown_allows, stage)
 
-    def extend(self, evidence: Iterable[Evidence], *, stage: str | None = None) -> Decision:
+    def extend(self, evidence: Iterable[Evidence], *, stage: Stage | None = None) -> Decision:
         """This decision with more evidence (a response's headers after the robots.txt check)."""
         return Decision.build(
             self.url,
@@ -165,10 +196,16 @@ class Decision:
     @property
     def crawl_denied(self) -> bool:
         """True when our crawler may not fetch the URL at all, whatever the purpose."""
-        return any(e.kind == CRAWL and Outcome.DENY in e.effects.values() for e in self.evidence)
+        return any(e.kind is EvidenceKind.CRAWL and Outcome.DENY in e.effects.values() for e in self.evidence)
 
     @property
-    def denied_by(self) -> tuple[str, ...]:
+    def images_denied(self) -> bool:
+        """True when a statement reserves the resource's embedded images for the declared purpose
+        (``noimageai`` on a page): its image files are not for this use even where the page is."""
+        return any(e.image_effects.get(self.purpose) is Outcome.DENY for e in self.evidence)
+
+    @property
+    def denied_by(self) -> tuple[Source, ...]:
         """The sources that deny, in order, without repeats."""
         return tuple(dict.fromkeys(e.source for e in self.denials))
 
@@ -198,9 +235,9 @@ class Decision:
             "purpose": str(self.purpose),
             "outcome": str(self.outcome),
             "allowed": self.allowed,
-            "stage": self.stage,
+            "stage": str(self.stage),
             "outcomes": {str(p): str(o) for p, o in self.outcomes.items()},
-            "denied_by": list(self.denied_by),
+            "denied_by": [str(s) for s in self.denied_by],
             "conditions": list(self.conditions),
             "evidence": [e.to_dict() for e in self.evidence],
         }

@@ -16,16 +16,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .access import PARSED, UNAVAILABLE, UNREACHABLE, RobotsAccess
+from .access import AccessState, RobotsAccess
 from .agents import AgentCatalogue
 from .bundled import bundled_agents, bundled_packs
-from .decision import CRAWL, Decision, Evidence, Outcome
+from .decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
 from .paths import host_of, origin_of, path_of
 from .purposes import PURPOSES, Purpose, parse_purpose
 from .robots import MergedGroup, Rule, crawler_token, is_product_token
 from .signals.headers import ResponseSignals, read_headers
 from .signals.html import read_html
-from .signals.robots_extensions import RobotsExtensions
+from .signals.robots_extensions import RobotsExtensions, license_urls
 from .signals.robots_groups import AiGroups
 from .signals.rsl import RslDocument, RslError, content_evidence, rsl_evidence
 from .signals.tdmrep import TdmRepError, TdmRepFile, TdmValues, tdm_evidence
@@ -37,16 +37,15 @@ __all__ = [
     "SiteDocuments",
     "SitePolicy",
     "check",
+    "robots_licence_urls",
     "robots_url_of",
     "tdmrep_url_of",
 ]
 
-_SOURCE = "robots.txt"
 _DENY_ALL = dict.fromkeys(PURPOSES, Outcome.DENY)
 # A crawl permission is a statement about fetching, which is what search indexing needs; it says
 # nothing about AI use of the content.
 _CRAWL_ALLOWED = {Purpose.SEARCH: Outcome.ALLOW}
-AI_PURPOSES = frozenset({Purpose.AI_TRAIN, Purpose.AI_INPUT})
 
 
 @dataclass(frozen=True)
@@ -153,14 +152,14 @@ class CrawlPermission:
         }
         self._cache: dict[object, Evidence] = {}
         self._fixed: Evidence | None = None
-        if access.state == UNREACHABLE:
+        if access.state is AccessState.UNREACHABLE:
             self._fixed = self._evidence(
                 f"unreachable ({access.detail})",
                 access.url,
                 "RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow",
                 _DENY_ALL,
             )
-        elif access.state == UNAVAILABLE or group is None:
+        elif access.state is AccessState.UNAVAILABLE or group is None:
             self._fixed = self._evidence(
                 f"unavailable ({access.detail})",
                 access.url,
@@ -171,7 +170,9 @@ class CrawlPermission:
     def _evidence(
         self, rule: str, location: str, detail: str, effects: Mapping[Purpose, Outcome]
     ) -> Evidence:
-        return Evidence(_SOURCE, rule, location, detail, effects, CRAWL, refs=self.refs)
+        return Evidence(
+            Source.ROBOTS_TXT, rule, location, detail, effects, EvidenceKind.CRAWL, refs=self.refs
+        )
 
     def evidence(self, path: str) -> Evidence:
         if self._fixed is not None:
@@ -213,7 +214,7 @@ def _usable(documents: Mapping[str, RslDocument | str]) -> list[RslDocument]:
 
 def _license_notes(documents: Mapping[str, RslDocument | str], channel: str) -> list[Evidence]:
     return [
-        Evidence("rsl", f"licence {url}", f"{url} (found via {channel})", f"not used: {problem}")
+        Evidence(Source.RSL, f"licence {url}", f"{url} (found via {channel})", f"not used: {problem}")
         for url, problem in documents.items()
         if isinstance(problem, str)
     ]
@@ -255,7 +256,7 @@ class SitePolicy:
         self.pack = policy.terms.pack_for(self.host) if policy.terms is not None and self.host else None
         agreement = policy.agreements.get(self.pack.id) if self.pack is not None else None
         self._terms = self.pack.statements(agreement) if self.pack is not None else []
-        parsed = robots.robots if robots is not None and robots.state == PARSED else None
+        parsed = robots.robots if robots is not None and robots.state is AccessState.PARSED else None
         self.group = parsed.group_for(policy.user_agent) if parsed is not None else None
         self.crawl = CrawlPermission(robots, self.group, policy.user_agent) if robots is not None else None
         self.ai_groups = (
@@ -270,18 +271,13 @@ class SitePolicy:
         )
         self._tdm_cache: dict[TdmValues | None, Evidence | None] = {}
         self._tdm_note = (
-            Evidence("tdmrep", "tdmrep.json not used", tdmrep_url_of(self.origin), documents.tdmrep_note)
+            Evidence(Source.TDMREP, "tdmrep.json not used", tdmrep_url_of(self.origin), documents.tdmrep_note)
             if documents.tdmrep_note
             else None
         )
         self._rsl_docs = _usable(documents.licenses)
         self._rsl_cache: dict[tuple[int, ...], list[Evidence]] = {}
         self._license_notes = _license_notes(documents.licenses, "robots.txt")
-
-    @property
-    def license_urls(self) -> tuple[str, ...]:
-        """RSL documents robots.txt names for our crawler (group lines, else global ones)."""
-        return self.extensions.licenses if self.extensions is not None else ()
 
     def _site_licences(self, path: str) -> list[Evidence]:
         scopes = [doc.scope(self.host, path) for doc in self._rsl_docs]
@@ -344,7 +340,7 @@ class SitePolicy:
                 if signals is not None:
                     items.extend(signals.evidence)
             items.extend(
-                Evidence("response", "could not be read", url, warning) for warning in response.warnings
+                Evidence(Source.RESPONSE, "could not be read", url, warning) for warning in response.warnings
             )
         return items
 
@@ -361,7 +357,7 @@ class SitePolicy:
             purpose,
             self.evidence(url, path, response),
             unknown_allows=self.policy.unknown_allows,
-            stage="response",
+            stage=Stage.RESPONSE,
         )
 
     def read_response(
@@ -381,6 +377,14 @@ class SitePolicy:
             read_html(html, url=url, own_token=token, is_image=is_image) if html is not None else None
         )
         return ResponseFacts(header_signals, html_signals)
+
+
+def robots_licence_urls(access: RobotsAccess | None, user_agent: str) -> tuple[str, ...]:
+    """The RSL licence documents robots.txt names for ``user_agent`` (its group's ``License``
+    lines, else the site-wide ones): what must be fetched before the site can be compiled."""
+    if access is None or access.robots is None or access.state is not AccessState.PARSED:
+        return ()
+    return license_urls(access.robots, access.robots.group_for(user_agent))
 
 
 def parse_tdmrep(body: str | bytes, url: str) -> tuple[TdmRepFile | None, str | None]:
@@ -469,10 +473,9 @@ def check(
         return "licence document not supplied" if body is None else parse_license(body, url)
 
     tdm_file, tdm_note = parse_tdmrep(tdmrep, tdmrep_url_of(url)) if tdmrep is not None else (None, None)
-    origin = origin_of(url)
-    named = SitePolicy(policy, SiteDocuments(origin, access)).license_urls
+    named = robots_licence_urls(access, token)
     site = SitePolicy(
-        policy, SiteDocuments(origin, access, tdm_file, tdm_note, {u: licence(u) for u in named})
+        policy, SiteDocuments(origin_of(url), access, tdm_file, tdm_note, {u: licence(u) for u in named})
     )
     chosen = parse_purpose(purpose)
     if headers is None and html is None:

@@ -15,11 +15,12 @@ evidence produced through it says so.
 
 from __future__ import annotations
 
-from enum import Enum
+from .text_enum import TextEnum
 
 __all__ = [
     "AIPREF_LABELS",
     "AIPREF_LEGACY_LABELS",
+    "AI_PURPOSES",
     "CONTENT_SIGNAL_KEYS",
     "INFERRED",
     "PURPOSES",
@@ -32,22 +33,17 @@ __all__ = [
 ]
 
 
-class Purpose(str, Enum):
+class Purpose(TextEnum):
     AI_TRAIN = "ai-train"
     AI_INPUT = "ai-input"
     SEARCH = "search"
 
-    # Hash as the string it equals (Enum's own __hash__ hashes the name, in Python, and disagrees
-    # with str equality): consistent with ``Purpose.SEARCH == "search"`` and fast in dicts.
-    __hash__ = str.__hash__
-
-    def __str__(self) -> str:
-        return self.value
-
 
 PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
+#: The purposes that use content for AI: TDMRep and the AI-crawler groups speak about these.
+AI_PURPOSES: frozenset[Purpose] = frozenset({Purpose.AI_TRAIN, Purpose.AI_INPUT})
 _ALL = frozenset(PURPOSES)
-_AI = frozenset({Purpose.AI_TRAIN, Purpose.AI_INPUT})
+_AI = AI_PURPOSES
 
 
 class UnknownPurposeError(ValueError):

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .decision import Evidence, Outcome
+from .decision import Evidence, Outcome, Source
 from .paths import PathPattern
 from .purposes import Purpose, UnknownPurposeError, parse_purpose
 from .rulefiles import (
@@ -51,7 +51,7 @@ from .rulefiles import (
 
 __all__ = ["SOURCE", "TermsIndex", "TermsPack", "TermsRule", "load_packs", "normalize_host"]
 
-SOURCE = "terms"
+SOURCE = Source.TERMS
 OUTCOMES = ("deny", "allow", "allow-with-conditions")
 CONFIDENCE = ("confirmed", "unconfirmed")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")

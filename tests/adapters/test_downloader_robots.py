@@ -431,3 +431,25 @@ async def test_the_add_on_replaces_scrapys_robots_middleware_and_says_so(web, cr
     assert web.count("site.test", "/robots.txt") == 1  # not twice
     assert "robotstxt/request_count" not in crawler.stats.get_stats()
     assert "in place of Scrapy's RobotsTxtMiddleware" in caplog.text
+
+
+@coroutine_test
+async def test_disabled_guard_builds_nothing_and_writes_nothing(web, crawl, tmp_path: Path) -> None:
+    # Settings that would stop an enabled crawl: none of them is even read when the switch is off.
+    urls = serve_pages(web, "off.test")
+    web.add("off.test", "/robots.txt", "User-agent: *\nDisallow: /\n")
+    audit = tmp_path / "audit" / "off.jsonl"
+    settings = {
+        "POLICYGUARD_ENABLED": False,
+        "POLICYGUARD_AUDIT_LOG": str(audit),
+        "POLICYGUARD_MODE": "not-a-mode",
+        "POLICYGUARD_RULES": [str(tmp_path / "missing-pack.yaml")],
+        "ROBOTSTXT_OBEY": False,
+    }
+    crawler = await crawl(settings=settings, urls=urls)
+    assert len(crawler.spider.fetched) == len(PAGES)
+    assert web.count("off.test", "/robots.txt") == 0
+    assert not audit.parent.exists()
+    assert guard_stats(crawler) == {}
+    middlewares = crawler.engine.downloader.middleware.middlewares
+    assert all("policyguard" not in type(m).__module__ for m in middlewares)

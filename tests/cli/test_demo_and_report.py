@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 
 from scrapy_policyguard import policy_feeds
 from scrapy_policyguard.cli.main import main
-from scrapy_policyguard.cli.report import load_report
+from scrapy_policyguard.cli.report.model import load_report
 from scrapy_policyguard.localweb import LocalWeb
 
 PROJECT = Path(__file__).resolve().parents[2] / "example_project"

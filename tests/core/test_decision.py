@@ -12,8 +12,10 @@ import json
 
 import pytest
 
-from scrapy_policyguard.core.decision import CRAWL, USE, Decision, Evidence, Outcome, combine
+from scrapy_policyguard.core.decision import Decision, Evidence, EvidenceKind, Outcome, combine
 from scrapy_policyguard.core.purposes import PURPOSES, Purpose
+
+CRAWL, USE = EvidenceKind.CRAWL, EvidenceKind.USE
 
 ALLOW, DENY, UNKNOWN = Outcome.ALLOW, Outcome.DENY, Outcome.UNKNOWN
 TRAIN, INPUT, SEARCH = Purpose.AI_TRAIN, Purpose.AI_INPUT, Purpose.SEARCH

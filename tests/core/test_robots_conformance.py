@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scrapy_policyguard.core.decision import CRAWL, Decision, Evidence
+from scrapy_policyguard.core.decision import Decision, Evidence, EvidenceKind
 from scrapy_policyguard.core.engine import Policy, check
 from scrapy_policyguard.core.paths import path_of
 from scrapy_policyguard.core.robots import PARSE_LIMIT, RobotsTxt, is_product_token
@@ -191,7 +191,7 @@ def _assert_parsed(robots: RobotsTxt, want: dict[str, Any]) -> None:
 
 def _own_robots_evidence(decision: Decision) -> list[Evidence]:
     """The crawl-permission evidence robots.txt gave for our own product token."""
-    return [e for e in decision.evidence if e.kind == CRAWL and e.source == "robots.txt"]
+    return [e for e in decision.evidence if e.kind is EvidenceKind.CRAWL and e.source == "robots.txt"]
 
 
 @pytest.mark.parametrize("case", case_params("matcher"))

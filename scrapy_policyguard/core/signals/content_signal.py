@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..decision import Evidence, Outcome
+from ..decision import Evidence, Outcome, Source
 from ..purposes import CONTENT_SIGNAL_KEYS, Purpose
 
 __all__ = ["SOURCE", "ContentSignal", "parse_content_signal"]
 
-SOURCE = "content-signal"
+SOURCE = Source.CONTENT_SIGNAL
 _VALUES = {"yes": Outcome.ALLOW, "no": Outcome.DENY}
 _USE_LEVELS = ("immediate", "reference", "full")
 

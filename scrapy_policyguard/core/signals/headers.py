@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..decision import Evidence
+from ..decision import Evidence, Source
 from ..paths import join_url
 from .content_signal import parse_content_signal
 from .content_usage import parse_usage
@@ -24,7 +24,7 @@ from .tdmrep import TdmValues, parse_reservation
 
 __all__ = ["X_ROBOTS_SOURCE", "ResponseSignals", "parse_link_header", "read_headers"]
 
-X_ROBOTS_SOURCE = "x-robots-tag"
+X_ROBOTS_SOURCE = Source.X_ROBOTS_TAG
 # RFC 8288: link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param ), values quoted or not.
 _TARGET = re.compile(r"\s*<([^>]*)>")
 _PARAM = re.compile(r'\s*;\s*([^\s;,=]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*)))?')

@@ -17,6 +17,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from ..decision import Source
 from ..paths import join_url, utf8
 from .content_signal import parse_content_signal
 from .headers import ResponseSignals
@@ -26,7 +27,7 @@ from .tdmrep import TdmValues, parse_reservation
 
 __all__ = ["META_SOURCE", "parse_html", "read_html"]
 
-META_SOURCE = "html-meta"
+META_SOURCE = Source.HTML_META
 
 
 def parse_html(document: str | bytes) -> Any:

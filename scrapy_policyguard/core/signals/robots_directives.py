@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..decision import Evidence, Outcome
+from ..decision import Evidence, Outcome, Source
 from ..purposes import INFERRED, ROBOTS_DIRECTIVES, Purpose
 from ..robots import product_token
 
@@ -56,7 +56,7 @@ def _purposes(directive: Directive) -> frozenset[Purpose]:
 def directive_evidence(
     directives: list[Directive],
     *,
-    source: str,
+    source: Source,
     rule: str,
     location: str,
     own_token: str,
@@ -81,6 +81,7 @@ def directive_evidence(
                     location,
                     f"noimageai{scoped}: the images of this resource are not for AI use",
                     conditions=("images of this page: not for AI training or AI input (noimageai)",),
+                    image_effects=dict.fromkeys(purposes, Outcome.DENY),
                 )
             )
             continue

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..decision import Evidence, Outcome
+from ..decision import Evidence, Outcome, Source
 from ..paths import PathPattern
 from ..purposes import Purpose
 from ..robots import ExtensionLine, MergedGroup, RobotsTxt
 from .content_signal import parse_content_signal
 from .content_usage import UsagePreference, combine_most_restrictive, parse_usage
 
-__all__ = ["AI_TRAINING_SOURCE", "RobotsExtensions"]
+__all__ = ["AI_TRAINING_SOURCE", "RobotsExtensions", "license_urls"]
 
-AI_TRAINING_SOURCE = "ai-training-rules"
+AI_TRAINING_SOURCE = Source.AI_TRAINING_RULES
 _ROOT = PathPattern("/")
 
 
@@ -51,13 +51,17 @@ def _usage_rule(line: ExtensionLine, legacy: bool) -> _UsageRule:
     return _UsageRule(_ROOT, parse_usage(value, legacy=legacy), line)
 
 
+def license_urls(robots: RobotsTxt, group: MergedGroup) -> tuple[str, ...]:
+    """The licence URLs of ``group``'s ``License`` lines, else of the site-wide ones (RSL 1.0 §4.4)."""
+    lines = group.extension("license") or tuple(e for e in robots.global_extensions if e.name == "license")
+    return tuple(dict.fromkeys(line.value for line in lines if line.value))
+
+
 class RobotsExtensions:
     """The extension lines that apply to one product token in one robots.txt."""
 
     __slots__ = (
         "_signal_evidence",
-        "license_scope",
-        "licenses",
         "robots_url",
         "training_rules",
         "usage_rules",
@@ -89,12 +93,6 @@ class RobotsExtensions:
                 key=lambda r: (-r.pattern.specificity, not r.allow, r.line.line.number),
             )
         )
-        licenses = group.extension("license")
-        self.license_scope = f"group {group.label}"
-        if not licenses:
-            licenses = tuple(e for e in robots.global_extensions if e.name == "license")
-            self.license_scope = "site-wide"
-        self.licenses = tuple(dict.fromkeys(line.value for line in licenses if line.value))
 
     def evidence(self, path: str, *, crawl_allowed: bool = True) -> list[Evidence]:
         """Statements for ``path``; a path our crawler may not fetch carries no Content-Usage

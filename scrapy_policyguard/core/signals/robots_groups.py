@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..agents import Agent, AgentCatalogue
-from ..decision import Evidence, Outcome
+from ..decision import Evidence, Outcome, Source
 from ..purposes import Purpose
 from ..robots import MergedGroup, RobotsTxt, product_token
 
 __all__ = ["SOURCE", "AiGroups"]
 
-SOURCE = "robots-ai-groups"
+SOURCE = Source.ROBOTS_AI_GROUPS
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..decision import Evidence, Outcome
+from ..decision import Evidence, Outcome, Source
 from ..paths import PathPattern
 from ..purposes import INFERRED, TDM_RESERVATION
 
 __all__ = ["SOURCE", "TdmRepError", "TdmRepFile", "TdmValues", "parse_reservation", "tdm_evidence"]
 
-SOURCE = "tdmrep"
+SOURCE = Source.TDMREP
 _MAX_RULES = 10_000
 
 

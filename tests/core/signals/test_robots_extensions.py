@@ -17,7 +17,11 @@ from scrapy_policyguard.core.decision import Outcome
 from scrapy_policyguard.core.paths import path_of
 from scrapy_policyguard.core.purposes import Purpose
 from scrapy_policyguard.core.robots import RobotsTxt
-from scrapy_policyguard.core.signals.robots_extensions import AI_TRAINING_SOURCE, RobotsExtensions
+from scrapy_policyguard.core.signals.robots_extensions import (
+    AI_TRAINING_SOURCE,
+    RobotsExtensions,
+    license_urls,
+)
 
 Y, N = Outcome.ALLOW, Outcome.DENY
 TRAIN, INPUT, SEARCH = Purpose.AI_TRAIN, Purpose.AI_INPUT, Purpose.SEARCH
@@ -325,46 +329,39 @@ LICENSES = [
     pytest.param(
         "License: https://a.example/l.xml\nUser-agent: PolicyGuardBot\nLicense: https://a.example/pg.xml",
         ("https://a.example/pg.xml",),
-        "group User-agent: PolicyGuardBot (line 2)",
         id="A8-group-beats-global",
     ),
     pytest.param(
         "License: https://a.example/l.xml\nUser-agent: *\nAllow: /",
         ("https://a.example/l.xml",),
-        "site-wide",
         id="global-when-group-has-none",
     ),
     pytest.param(
         "User-agent: *\nAllow: /\nLicense: https://a.example/l.xml",
         ("https://a.example/l.xml",),
-        "group User-agent: * (line 1)",
         id="in-star-group",
     ),
     pytest.param(
         "License: https://a.example/l.xml\nUser-agent: GPTBot\nLicense: https://a.example/gpt.xml",
         ("https://a.example/l.xml",),
-        "site-wide",
         id="other-bots-group-licence-not-ours",
     ),
     pytest.param(
         "License: https://a.example/a.xml\nLicense: https://a.example/b.xml\nLicense: https://a.example/a.xml",
         ("https://a.example/a.xml", "https://a.example/b.xml"),
-        "site-wide",
         id="repeated-and-deduplicated",
     ),
     pytest.param(
         "User-agent: PolicyGuardBot\nLicense: https://a.example/1.xml\nAllow: /\n\n"
         "User-agent: policyguardbot\nLicense: https://a.example/2.xml",
         ("https://a.example/1.xml", "https://a.example/2.xml"),
-        "group User-agent: PolicyGuardBot (line 1); User-agent: policyguardbot (line 5)",
         id="merged-groups",
     ),
-    pytest.param("License:\nUser-agent: *", (), "site-wide", id="empty-value"),
+    pytest.param("License:\nUser-agent: *", (), id="empty-value"),
 ]
 
 
-@pytest.mark.parametrize(("text", "licenses", "scope"), LICENSES)
-def test_license_lines(text, licenses, scope):
-    ext = extensions(text)
-    assert ext.licenses == licenses
-    assert ext.license_scope == scope
+@pytest.mark.parametrize(("text", "licenses"), LICENSES)
+def test_license_lines(text, licenses):
+    robots = RobotsTxt.parse(text)
+    assert license_urls(robots, robots.group_for(OWN)) == licenses

@@ -5,21 +5,22 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .report import Report
+from ...adapters.accounting import OriginCount
+from .model import COLUMNS, Report
 
 __all__ = ["render_html"]
 
 _SERIES = [
-    ("requests_allowed", "fetched", "#3b8c5a"),
-    ("requests_denied", "blocked before fetching", "#c0392b"),
-    ("requests_would_deny", "would be blocked (audit mode)", "#e67e22"),
-    ("requests_marked", "fetched, use denied", "#d4a017"),
-    ("responses_denied", "use denied by the response", "#8e44ad"),
+    (OriginCount.REQUESTS_ALLOWED, "fetched", "#3b8c5a"),
+    (OriginCount.REQUESTS_DENIED, "blocked before fetching", "#c0392b"),
+    (OriginCount.REQUESTS_WOULD_DENY, "would be blocked (audit mode)", "#e67e22"),
+    (OriginCount.REQUESTS_MARKED, "fetched, use denied", "#d4a017"),
+    (OriginCount.RESPONSES_DENIED, "use denied by the response", "#8e44ad"),
 ]
 _ITEM_SERIES = [
-    ("items_allowed", "items allowed for the purpose", "#2e86c1"),
-    ("items_denied", "items kept but denied (quarantine)", "#d4a017"),
-    ("items_dropped", "items dropped", "#7f8c8d"),
+    (OriginCount.ITEMS_ALLOWED, "items allowed for the purpose", "#2e86c1"),
+    (OriginCount.ITEMS_DENIED, "items kept but denied (quarantine)", "#d4a017"),
+    (OriginCount.ITEMS_DROPPED, "items dropped", "#7f8c8d"),
 ]
 
 _CSS = """
@@ -72,7 +73,9 @@ def _bar_chart(rows: list[tuple[str, dict[str, int]]], series: list[tuple[str, s
     return f'<div class="legend small">{legend}</div>' + "".join(parts)
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(
+    headers: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()
+) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
@@ -94,13 +97,12 @@ def render_html(report: Report, top: int = 5) -> str:
         + escape("; ".join(data["problems"]))
         + ". The figures come from the records present; fetched pages are not counted.</p>"
     )
-    keys = [k for k, _, _ in _SERIES + _ITEM_SERIES]
     per_origin_rows = [
-        [f"<code>{escape(o['origin'])}</code>"]
-        + [
+        [
+            f"<code>{escape(o['origin'])}</code>",
             escape(f"{o['robots']['state']} ({o['robots']['status']})") if o["robots"] else "-",
+            *(str(o["counts"].get(key, 0)) for key, _ in COLUMNS),
         ]
-        + [str(o["counts"].get(k, 0)) for k in keys]
         for o in origins
     ]
     sources: dict[str, int] = {}
@@ -158,19 +160,9 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
 {_bar_chart([(o["origin"], o["counts"]) for o in origins], _ITEM_SERIES)}
 {
         _table(
-            [
-                "site",
-                "robots.txt",
-                "fetched",
-                "blocked",
-                "would block",
-                "fetched, use denied",
-                "denied by response",
-                "items kept",
-                "items dropped",
-            ],
+            ["site", "robots.txt", *(title for _, title in COLUMNS)],
             per_origin_rows,
-            set(range(2, 9)),
+            set(range(2, 2 + len(COLUMNS))),
         )
     }
 <h2>Decisions per source of the rule</h2>

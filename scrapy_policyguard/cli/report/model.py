@@ -1,33 +1,24 @@
-"""``policyguard report AUDIT.jsonl``: what a crawl fetched, blocked, kept and dropped, and why.
+"""The report model: one crawl's audit trail read back, per origin, with the reasons for denials.
 
-Reads the JSON Lines audit trail (see adapters/audit.py for the records). A file may hold several
-crawls (the log is appended to); the last one is reported unless ``--crawl`` names another. A log
-cut short by a killed crawl, or with a broken last line, still gives a report, which says it is
-incomplete and which figures it could not know.
+Reads the JSON Lines audit trail (records in adapters/audit.py). A file may hold several crawls
+(the log is appended to); the last one is reported unless another is named. A log cut short by a
+killed crawl, or with a broken last line, still gives a report, which says it is incomplete and
+which figures it could not know. The text and HTML renderings read only :meth:`Report.to_dict`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-__all__ = ["Report", "load_report", "register"]
+from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, RequestAction, ResponseAction
+from ...adapters.audit import Record
+from ...core.paths import origin_of
 
-
-def register(commands: Any) -> None:
-    p = commands.add_parser("report", help="summarise an audit trail (terminal, --json or --html)")
-    p.add_argument("audit", type=Path, help="the JSON Lines audit log")
-    p.add_argument("--crawl", help="the crawl id to report (default: the last crawl in the file)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML page")
-    p.add_argument("--top", type=int, default=5, help="reasons shown per origin (default 5)")
-    p.set_defaults(run=run)
+__all__ = ["COLUMNS", "Report", "load_report"]
 
 
 @dataclass
@@ -126,22 +117,30 @@ class Report:
         }
 
 
-def _origin_of(url: str | None) -> str:
-    if not url:
-        return "(no response)"
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+#: The per-origin columns of every rendering, in order, with their titles.
+COLUMNS: tuple[tuple[OriginCount, str], ...] = (
+    (OriginCount.REQUESTS_ALLOWED, "fetched"),
+    (OriginCount.REQUESTS_DENIED, "blocked"),
+    (OriginCount.REQUESTS_WOULD_DENY, "would block"),
+    (OriginCount.REQUESTS_MARKED, "fetched, use denied"),
+    (OriginCount.RESPONSES_DENIED, "denied by response"),
+    (OriginCount.REQUESTS_OVERRIDDEN, "overrides"),
+    (OriginCount.ITEMS_ALLOWED, "items allowed"),
+    (OriginCount.ITEMS_DENIED, "items kept, denied"),
+    (OriginCount.ITEMS_DROPPED, "items dropped"),
+)
 
 
-#: The per-origin counters a record stands for, as the totals record counts them.
-_COUNTED = {
-    ("request", "allowed"): ("requests_allowed",),
-    ("request", "blocked"): ("requests_denied",),
-    ("request", "would-block"): ("requests_allowed", "requests_would_deny"),
-    ("request", "marked"): ("requests_allowed", "requests_marked"),
-    ("request", "override"): ("requests_overridden",),
-    ("response", "marked"): ("responses_denied",),
-}
+def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
+    """The per-origin counts one record stands for (the ledger's table), for logs without totals."""
+    try:
+        tally = TALLIES[(Record(record["record"]), _ACTIONS[record["record"]](record.get("action")))]
+    except (KeyError, ValueError):
+        return ()
+    return tally.origin
+
+
+_ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
 
 
 def load_report(path: Path, crawl_id: str | None = None) -> Report:
@@ -180,9 +179,10 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         if kind == "robots":
             origin(record["origin"]).robots = record
         elif kind in ("request", "response"):
-            entry = origin(_origin_of(record.get("url")))
+            url = record.get("url")
+            entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
             if totals is None:  # without the totals, count what the records show
-                for key in _COUNTED.get((kind, record.get("action", "")), ()):
+                for key in _counted(record):
                     entry.counts[key] += 1
             if record.get("action") in ("blocked", "would-block", "marked"):
                 for source in record.get("denied_by", []):
@@ -194,17 +194,10 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
                     ):
                         entry.add_reason(evidence)
         elif kind == "item":
-            entry = origin(record.get("origin") or _origin_of(record.get("url")))
+            entry = origin(record.get("origin") or NO_ORIGIN)
             if totals is None:
-                action = record.get("action")
-                key = (
-                    "items_dropped"
-                    if action == "dropped"
-                    else "items_allowed"
-                    if record.get("allowed")
-                    else "items_denied"
-                )
-                entry.counts[key] += 1
+                for key in _counted(record):
+                    entry.counts[key] += 1
             for source in record.get("denied_by", []):
                 entry.sources[f"item:{source}"] += 1
             for reason in record.get("reasons") or []:
@@ -213,86 +206,3 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         for name, counts in (totals.get("origins") or {}).items():
             origin(name).counts.update(counts)
     return Report(str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine))
-
-
-_COLUMNS = [
-    ("requests_allowed", "fetched"),
-    ("requests_denied", "blocked"),
-    ("requests_would_deny", "would block"),
-    ("requests_marked", "fetched, use denied"),
-    ("responses_denied", "denied by response"),
-    ("requests_overridden", "overrides"),
-    ("items_allowed", "items allowed"),
-    ("items_denied", "items kept, denied"),
-    ("items_dropped", "items dropped"),
-]
-
-
-def render_text(report: Report, top: int) -> str:
-    data = report.to_dict(top)
-    crawl = data["crawl"]
-    out = [
-        f"scrapy-policyguard audit report: {report.path}",
-        f"crawl {crawl['id']}  spider {crawl['spider']}  purpose {crawl['purpose']}  mode {crawl['mode']}  "
-        f"token {crawl['user_agent']}",
-        f"started {crawl['started']}  finished {crawl['finished'] or '-'}"
-        f" ({crawl['finish_reason'] or 'unknown'})",
-    ]
-    if report.complete:
-        out.append("status: complete")
-    else:
-        out.append("status: INCOMPLETE: " + "; ".join(data["problems"]))
-        out.append("        figures below come from the records present; allowed requests are not counted")
-    if len(data["crawls_in_file"]) > 1:
-        out.append(f"(this file holds {len(data['crawls_in_file'])} crawls; use --crawl ID for another)")
-    stats = data["stats"]
-    if stats:
-        out.append("")
-        out.append(
-            "totals: "
-            + ", ".join(
-                f"{k.removeprefix('policyguard/')}={v}" for k, v in stats.items() if k.count("/") <= 2
-            )
-        )
-    used = [(key, title) for key, title in _COLUMNS if any(o["counts"].get(key) for o in data["origins"])]
-    width = max((len(o["origin"]) for o in data["origins"]), default=6)
-    out.append("")
-    out.append(f"{'origin':<{width}}  robots.txt   " + "  ".join(title for _, title in used))
-    for entry in data["origins"]:
-        robots = entry["robots"]
-        state = f"{robots['state']} {robots['status'] or ''}".strip() if robots else "-"
-        cells = "  ".join(f"{entry['counts'].get(key, 0):>{len(title)}}" for key, title in used)
-        out.append(f"{entry['origin']:<{width}}  {state:<11}  {cells}")
-    out.append("")
-    out.append("main reasons:")
-    for entry in data["origins"]:
-        if not entry["reasons"]:
-            continue
-        out.append(f"  {entry['origin']}")
-        for reason in entry["reasons"]:
-            where = f" ({reason['location']})" if reason["location"] else ""
-            out.append(f"    {reason['count']:>4} x [{reason['source']}] {reason['rule']}{where}")
-            if reason["detail"]:
-                out.append(f"           {reason['detail'][:160]}")
-    return "\n".join(out)
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        report = load_report(args.audit, args.crawl)
-    except (OSError, ValueError) as exc:
-        print(f"policyguard report: {exc}", file=sys.stderr)
-        return 2
-    if args.html:
-        from .report_html import render_html
-
-        args.html.parent.mkdir(parents=True, exist_ok=True)
-        args.html.write_text(render_html(report, args.top), encoding="utf-8")
-    if args.json:
-        json.dump(report.to_dict(args.top), sys.stdout, indent=2, default=str)
-        print()
-    else:
-        print(render_text(report, args.top))
-        if args.html:
-            print(f"\nHTML report: {args.html}")
-    return 0 if report.complete else 3

@@ -17,24 +17,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..core.access import UNREACHABLE, RobotsAccess
-from ..core.engine import SiteDocuments, SitePolicy, parse_license, parse_tdmrep, tdmrep_url_of
+from ..core.access import AccessState, RobotsAccess
+from ..core.engine import (
+    SiteDocuments,
+    SitePolicy,
+    parse_license,
+    parse_tdmrep,
+    robots_licence_urls,
+    tdmrep_url_of,
+)
 from ..core.paths import origin_of, path_of
+from ..core.purposes import AI_PURPOSES
 from ..core.signals.rsl import RslDocument
 from ..core.signals.tdmrep import TdmRepFile
-from .fetch import (
-    CachedDocument,
-    DocumentCache,
-    DocumentFetcher,
-    FetchResult,
-    MemoryDocumentCache,
-    SingleFlight,
-)
+from .fetch import CachedDocument, DocumentFetcher, DocumentKind, FetchResult, SingleFlight
 
 if TYPE_CHECKING:
     from scrapy import Request
 
     from ..core.engine import Policy
+    from ..core.purposes import Purpose
 
 __all__ = ["DocumentEvent", "SiteRegistry"]
 
@@ -46,7 +48,7 @@ LICENSE_LIMIT = 1024 * 1024
 class DocumentEvent:
     """A document was fetched: what the registry tells the runtime to log, count and audit."""
 
-    kind: str  # robots.txt | tdmrep.json | rsl
+    kind: DocumentKind
     origin: str
     url: str
     result: FetchResult
@@ -71,7 +73,6 @@ class SiteRegistry:
         ttl: float,
         unreachable_retry: float,
         on_fetched: Callable[[DocumentEvent], None],
-        cache: DocumentCache | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.fetcher = fetcher
@@ -80,7 +81,8 @@ class SiteRegistry:
         self.ttl = ttl
         self.unreachable_retry = unreachable_retry
         self.on_fetched = on_fetched
-        self.cache: DocumentCache = cache if cache is not None else MemoryDocumentCache()
+        # "robots:<origin>" and "tdmrep:<origin>" -> the document and how long it may be used
+        self.cache: dict[str, CachedDocument] = {}
         self.clock = clock
         self._flight: SingleFlight[SitePolicy] = SingleFlight()
         self._robots_flight: SingleFlight[CachedDocument] = SingleFlight()
@@ -93,9 +95,9 @@ class SiteRegistry:
         entry = self.cache.get(key)
         return entry if entry is not None and entry.expires_at > self.clock() else None
 
-    def cached(self, origin: str) -> SitePolicy | None:
-        """The compiled site, fresh or not, without fetching anything (for overrides)."""
-        known = self._compiled.get(origin)
+    def cached(self, url: str) -> SitePolicy | None:
+        """The compiled site of ``url``'s origin, fresh or not, without fetching anything."""
+        known = self._compiled.get(origin_of(url))
         return known[2] if known is not None else None
 
     def fresh(self, origin: str, need_tdmrep: bool) -> SitePolicy | None:
@@ -110,7 +112,11 @@ class SiteRegistry:
             return None
         return known[2]
 
-    async def site(self, origin: str, need_tdmrep: bool, trigger: Request | None = None) -> SitePolicy:
+    async def site(self, url: str, purpose: Purpose, trigger: Request | None = None) -> SitePolicy:
+        """The compiled policy of ``url``'s origin, fetching the documents ``purpose`` needs
+        (tdmrep.json only for the AI purposes) when they are missing or expired."""
+        origin = origin_of(url)
+        need_tdmrep = purpose in AI_PURPOSES
         site = self.fresh(origin, need_tdmrep)
         if site is not None:
             return site
@@ -125,8 +131,7 @@ class SiteRegistry:
         if need_tdmrep and (tdmrep is None or tdmrep.expires_at <= self.clock()):
             tdmrep = await self._fetch_tdmrep(origin, trigger)
         access: RobotsAccess = robots.value
-        preliminary = SitePolicy(self.policy, SiteDocuments(origin, access))
-        licenses = await self.licenses(preliminary.license_urls, origin, trigger)
+        licenses = await self.licenses(robots_licence_urls(access, self.policy.user_agent), origin, trigger)
         tdm: _TdmRep | None = tdmrep.value if tdmrep is not None else None
         site = SitePolicy(
             self.policy,
@@ -152,7 +157,7 @@ class SiteRegistry:
         """
         origin = origin_of(url)
         access: RobotsAccess = (await self._robots(origin, trigger)).value
-        if access.state == UNREACHABLE:
+        if access.state is AccessState.UNREACHABLE:
             return f"not fetched: robots.txt of {origin} is unreachable"
         if access.robots is not None:
             rule = access.robots.group_for(self.policy.user_agent).match(path_of(url))
@@ -164,7 +169,7 @@ class SiteRegistry:
         key = "robots:" + origin
         previous = self.cache.get(key)
         result = await self.fetcher.fetch(
-            origin + "/robots.txt", "robots.txt", limit=self.robots_limit, trigger=trigger
+            origin + "/robots.txt", DocumentKind.ROBOTS, limit=self.robots_limit, trigger=trigger
         )
         access = RobotsAccess.from_result(
             result.url,
@@ -176,7 +181,7 @@ class SiteRegistry:
             limit=self.robots_limit,
         )
         now = self.clock()
-        if access.state != UNREACHABLE:
+        if access.state is not AccessState.UNREACHABLE:
             entry = CachedDocument(access, now + self.ttl, 0, access)
         else:
             failures = (previous.failures if previous else 0) + 1
@@ -192,8 +197,8 @@ class SiteRegistry:
                 entry = CachedDocument(stale, now + backoff, failures, last_good)
             else:
                 entry = CachedDocument(access, now + backoff, failures, None)
-        self.cache.put(key, entry)
-        self.on_fetched(DocumentEvent("robots.txt", origin, result.url, result, entry))
+        self.cache[key] = entry
+        self.on_fetched(DocumentEvent(DocumentKind.ROBOTS, origin, result.url, result, entry))
         return entry
 
     async def _fetch_tdmrep(self, origin: str, trigger: Request | None) -> CachedDocument:
@@ -201,9 +206,9 @@ class SiteRegistry:
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
             entry = CachedDocument(_TdmRep(None, f"{url} {refusal}"), self.clock() + self.ttl)
-            self.cache.put("tdmrep:" + origin, entry)
+            self.cache["tdmrep:" + origin] = entry
             return entry
-        result = await self.fetcher.fetch(url, "tdmrep.json", limit=TDMREP_LIMIT, trigger=trigger)
+        result = await self.fetcher.fetch(url, DocumentKind.TDMREP, limit=TDMREP_LIMIT, trigger=trigger)
         note = None
         file = None
         quiet = None
@@ -217,8 +222,8 @@ class SiteRegistry:
                     note = "; ".join(file.warnings)
         # Any other outcome: the origin "does not implement this protocol" (TDMRep §3.2.1).
         entry = CachedDocument(_TdmRep(file, note), self.clock() + self.ttl)
-        self.cache.put("tdmrep:" + origin, entry)
-        self.on_fetched(DocumentEvent("tdmrep.json", origin, url, result, entry, note, quiet))
+        self.cache["tdmrep:" + origin] = entry
+        self.on_fetched(DocumentEvent(DocumentKind.TDMREP, origin, url, result, entry, note, quiet))
         return entry
 
     async def licenses(
@@ -238,7 +243,7 @@ class SiteRegistry:
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
             return refusal
-        result = await self.fetcher.fetch(url, "rsl", limit=LICENSE_LIMIT, trigger=trigger)
+        result = await self.fetcher.fetch(url, DocumentKind.RSL, limit=LICENSE_LIMIT, trigger=trigger)
         if result.status is None or not 200 <= result.status < 300:
             document: RslDocument | str = f"could not be fetched ({result.detail})"
         elif result.truncated:
@@ -247,6 +252,6 @@ class SiteRegistry:
             document = parse_license(result.body, url)
         note = document if isinstance(document, str) else None
         self.on_fetched(
-            DocumentEvent("rsl", origin, url, result, CachedDocument(document, float("inf")), note)
+            DocumentEvent(DocumentKind.RSL, origin, url, result, CachedDocument(document, float("inf")), note)
         )
         return document

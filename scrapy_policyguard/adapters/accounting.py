@@ -1,0 +1,163 @@
+"""Every outcome counted once: the counter table, crawl-wide stats and per-origin counts.
+
+:data:`TALLIES` is the one place that says which counters an outcome moves: crawl-wide ones in
+Scrapy's stats (under ``policyguard/``), one split by the source that denied, and the per-origin
+counts of the audit trail's ``totals`` record. ``policyguard report`` rebuilds per-origin counts
+from the records with the same table when a log has no totals (a killed crawl).
+
+Reconciliations the table keeps: every request the middleware sees counts in exactly one of
+``requests/allowed``, ``requests/denied`` and ``requests/overridden`` (``would_deny`` and
+``marked`` are parts of ``allowed``); ``items/seen`` = ``items/kept`` + ``items/dropped``, and
+``items/allowed`` + ``items/denied`` = ``items/kept``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..core.text_enum import TextEnum
+from .audit import Record
+
+if TYPE_CHECKING:
+    from scrapy.statscollectors import StatsCollector
+
+__all__ = [
+    "NO_ORIGIN",
+    "STATS_PREFIX",
+    "TALLIES",
+    "ItemAction",
+    "Ledger",
+    "OriginCount",
+    "RequestAction",
+    "ResponseAction",
+    "Tally",
+]
+
+STATS_PREFIX = "policyguard/"
+#: The origin counted for items that came from no response.
+NO_ORIGIN = "(no response)"
+
+
+class RequestAction(TextEnum):
+    """What the downloader middleware did with a request."""
+
+    ALLOWED = "allowed"
+    BLOCKED = "blocked"
+    WOULD_BLOCK = "would-block"  # audit mode: let through, recorded
+    MARKED = "marked"  # fetched although its use is denied (POLICYGUARD_BLOCK_BEFORE_FETCH = False)
+    OVERRIDE = "override"  # request.meta["dont_obey_robotstxt"]: not checked
+
+
+class ResponseAction(TextEnum):
+    """What the response's own headers and markup did to the request's decision."""
+
+    ALLOWED = "allowed"
+    MARKED = "marked"  # the response denies the purpose the request was allowed for
+
+
+class ItemAction(TextEnum):
+    """What the pipeline did with an item."""
+
+    KEPT = "kept"
+    TAGGED_DENIED = "tagged-denied"  # kept with a denied tag (POLICYGUARD_ITEM_ACTION = "tag")
+    WOULD_DROP = "would-drop"  # audit mode: kept, recorded
+    DROPPED = "dropped"
+
+
+class OriginCount(TextEnum):
+    """The per-origin counts of the ``totals`` record."""
+
+    REQUESTS_ALLOWED = "requests_allowed"
+    REQUESTS_DENIED = "requests_denied"
+    REQUESTS_WOULD_DENY = "requests_would_deny"
+    REQUESTS_MARKED = "requests_marked"
+    REQUESTS_OVERRIDDEN = "requests_overridden"
+    RESPONSES_DENIED = "responses_denied"
+    ITEMS_ALLOWED = "items_allowed"
+    ITEMS_DENIED = "items_denied"
+    ITEMS_DROPPED = "items_dropped"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one outcome adds: crawl-wide stats, a stat split by denying source, per-origin counts."""
+
+    stats: tuple[str, ...]
+    by_source: str | None
+    origin: tuple[OriginCount, ...]
+
+
+Action = RequestAction | ResponseAction | ItemAction
+_O = OriginCount
+
+TALLIES: Mapping[tuple[Record, Action], Tally] = {
+    (Record.REQUEST, RequestAction.ALLOWED): Tally(("requests/allowed",), None, (_O.REQUESTS_ALLOWED,)),
+    (Record.REQUEST, RequestAction.BLOCKED): Tally(
+        ("requests/denied",), "requests/denied", (_O.REQUESTS_DENIED,)
+    ),
+    (Record.REQUEST, RequestAction.WOULD_BLOCK): Tally(
+        ("requests/allowed", "requests/would_deny"),
+        "requests/would_deny",
+        (_O.REQUESTS_ALLOWED, _O.REQUESTS_WOULD_DENY),
+    ),
+    (Record.REQUEST, RequestAction.MARKED): Tally(
+        ("requests/allowed", "requests/marked"), "requests/marked", (_O.REQUESTS_ALLOWED, _O.REQUESTS_MARKED)
+    ),
+    (Record.REQUEST, RequestAction.OVERRIDE): Tally(
+        ("requests/overridden",), None, (_O.REQUESTS_OVERRIDDEN,)
+    ),
+    (Record.RESPONSE, ResponseAction.ALLOWED): Tally(("responses/checked",), None, ()),
+    (Record.RESPONSE, ResponseAction.MARKED): Tally(
+        ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
+    ),
+    (Record.ITEM, ItemAction.KEPT): Tally(
+        ("items/seen", "items/kept", "items/allowed"), None, (_O.ITEMS_ALLOWED,)
+    ),
+    (Record.ITEM, ItemAction.TAGGED_DENIED): Tally(
+        ("items/seen", "items/kept", "items/denied"), "items/denied", (_O.ITEMS_DENIED,)
+    ),
+    (Record.ITEM, ItemAction.WOULD_DROP): Tally(
+        ("items/seen", "items/kept", "items/denied"), "items/denied", (_O.ITEMS_DENIED,)
+    ),
+    (Record.ITEM, ItemAction.DROPPED): Tally(
+        ("items/seen", "items/dropped"), "items/dropped", (_O.ITEMS_DROPPED,)
+    ),
+}
+
+
+class Ledger:
+    """Crawl-wide counters in Scrapy's stats collector, and the per-origin counts beside them."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self._stats = stats
+        self.per_origin: defaultdict[str, Counter[str]] = defaultdict(Counter)
+
+    def inc(self, key: str, count: int = 1) -> None:
+        self._stats.inc_value(STATS_PREFIX + key, count)
+
+    def count(self, record: Record, action: Action, origin: str, sources: Iterable[str] = ()) -> None:
+        """Add one outcome; ``sources`` are the sources that denied it, for the split counter."""
+        tally = TALLIES[(record, action)]
+        for key in tally.stats:
+            self.inc(key)
+        if tally.by_source is not None:
+            for source in sources:
+                self.inc(f"{tally.by_source}/{source}")
+        counts = self.per_origin[origin]
+        for name in tally.origin:
+            counts[name] += 1
+
+    def stats(self) -> dict[str, Any]:
+        """The ``policyguard/`` stats, sorted, as the ``totals`` record holds them."""
+        return {
+            key: value
+            for key, value in sorted(self._stats.get_stats().items())
+            if key.startswith(STATS_PREFIX)
+        }
+
+    def origins(self) -> dict[str, dict[str, int]]:
+        """Per-origin counts, sorted, as the ``totals`` record holds them."""
+        return {origin: dict(sorted(counts.items())) for origin, counts in sorted(self.per_origin.items())}

@@ -1,0 +1,129 @@
+"""How each fetched site document is reported: a log line, stats, and a ``robots`` or
+``document`` audit record, so a reviewer can check what every decision of that origin rested on."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from ..core.access import AccessState, RobotsAccess
+from .audit import AuditLog, Record
+from .fetch import DocumentKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy import Spider
+
+    from .accounting import Ledger
+    from .documents import DocumentEvent
+
+__all__ = ["DocumentReporter"]
+
+logger = logging.getLogger("scrapy_policyguard")
+
+
+class DocumentReporter:
+    def __init__(
+        self,
+        ledger: Ledger,
+        audit: AuditLog,
+        user_agent: str,
+        clock: Callable[[], float],
+        spider: Spider | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.audit = audit
+        self.user_agent = user_agent
+        self.clock = clock
+        self._log_extra = {"spider": spider}
+
+    def __call__(self, event: DocumentEvent) -> None:
+        if event.kind is DocumentKind.ROBOTS:
+            self._robots(event)
+        else:
+            self._document(event)
+
+    def _document(self, event: DocumentEvent) -> None:
+        result = event.result
+        name = event.kind.stats_name
+        self.ledger.inc(f"{name}/fetched")
+        self.ledger.inc(f"{name}/status/{result.status if result.status is not None else 'error'}")
+        if event.note:
+            self.ledger.inc(f"{name}/unusable")
+            logger.warning("%s %s not used: %s", event.kind, event.url, event.note, extra=self._log_extra)
+        self.audit.write(
+            Record.DOCUMENT,
+            kind=str(event.kind),
+            origin=event.origin,
+            url=event.url,
+            status=result.status,
+            detail=result.detail,
+            redirects=list(result.hops),
+            bytes=len(result.body),
+            sha256=hashlib.sha256(result.body).hexdigest() if result.body else None,
+            note=event.note or event.info,
+        )
+
+    def _robots(self, event: DocumentEvent) -> None:
+        access: RobotsAccess = event.entry.value
+        origin = event.origin
+        self.ledger.inc("robots/fetched")
+        self.ledger.inc(f"robots/status/{access.status if access.status is not None else 'error'}")
+        self.ledger.inc(f"robots/{access.state}")
+        if access.stale:
+            self.ledger.inc("robots/stale")
+        group = None
+        if access.robots is not None:
+            merged = access.robots.group_for(self.user_agent)
+            group = merged.label if merged.groups else None
+        size = access.robots.size if access.robots is not None else None
+        retry_in = event.entry.expires_at - self.clock()
+        if access.stale:
+            logger.warning(
+                "robots.txt for %s: %s; keeping the earlier copy",
+                origin,
+                access.detail,
+                extra=self._log_extra,
+            )
+        elif access.state is AccessState.UNREACHABLE:
+            logger.warning(
+                "robots.txt for %s unreachable (%s): every URL of this origin is disallowed "
+                "(RFC 9309 §2.3.1.4); next attempt in %.0f s",
+                origin,
+                access.detail,
+                retry_in,
+                extra=self._log_extra,
+            )
+        elif access.state is AccessState.UNAVAILABLE:
+            logger.info(
+                "robots.txt for %s unavailable (%s): all URLs allowed (RFC 9309 §2.3.1.3)",
+                origin,
+                access.detail,
+                extra=self._log_extra,
+            )
+        else:
+            logger.info(
+                "robots.txt for %s: %s, %s bytes, %s for %s",
+                origin,
+                access.detail,
+                size,
+                f"group {group}" if group else "no group applies",
+                self.user_agent,
+                extra=self._log_extra,
+            )
+        self.audit.write(
+            Record.ROBOTS,
+            origin=origin,
+            url=access.url,
+            state=str(access.state),
+            status=access.status,
+            detail=access.detail,
+            redirects=list(access.hops),
+            bytes=size,
+            sha256=access.sha256,
+            group=group,
+            stale=access.stale,
+            next_fetch_in=round(retry_in, 3),
+        )

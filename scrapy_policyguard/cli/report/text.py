@@ -1,0 +1,56 @@
+"""The audit report for a terminal: crawl header, totals, a table per origin, the main reasons."""
+
+from __future__ import annotations
+
+from .model import COLUMNS, Report
+
+__all__ = ["render_text"]
+
+
+def render_text(report: Report, top: int) -> str:
+    data = report.to_dict(top)
+    crawl = data["crawl"]
+    out = [
+        f"scrapy-policyguard audit report: {report.path}",
+        f"crawl {crawl['id']}  spider {crawl['spider']}  purpose {crawl['purpose']}  mode {crawl['mode']}  "
+        f"token {crawl['user_agent']}",
+        f"started {crawl['started']}  finished {crawl['finished'] or '-'}"
+        f" ({crawl['finish_reason'] or 'unknown'})",
+    ]
+    if report.complete:
+        out.append("status: complete")
+    else:
+        out.append("status: INCOMPLETE: " + "; ".join(data["problems"]))
+        out.append("        figures below come from the records present; allowed requests are not counted")
+    if len(data["crawls_in_file"]) > 1:
+        out.append(f"(this file holds {len(data['crawls_in_file'])} crawls; use --crawl ID for another)")
+    stats = data["stats"]
+    if stats:
+        out.append("")
+        out.append(
+            "totals: "
+            + ", ".join(
+                f"{k.removeprefix('policyguard/')}={v}" for k, v in stats.items() if k.count("/") <= 2
+            )
+        )
+    used = [(key, title) for key, title in COLUMNS if any(o["counts"].get(key) for o in data["origins"])]
+    width = max((len(o["origin"]) for o in data["origins"]), default=6)
+    out.append("")
+    out.append(f"{'origin':<{width}}  robots.txt   " + "  ".join(title for _, title in used))
+    for entry in data["origins"]:
+        robots = entry["robots"]
+        state = f"{robots['state']} {robots['status'] or ''}".strip() if robots else "-"
+        cells = "  ".join(f"{entry['counts'].get(key, 0):>{len(title)}}" for key, title in used)
+        out.append(f"{entry['origin']:<{width}}  {state:<11}  {cells}")
+    out.append("")
+    out.append("main reasons:")
+    for entry in data["origins"]:
+        if not entry["reasons"]:
+            continue
+        out.append(f"  {entry['origin']}")
+        for reason in entry["reasons"]:
+            where = f" ({reason['location']})" if reason["location"] else ""
+            out.append(f"    {reason['count']:>4} x [{reason['source']}] {reason['rule']}{where}")
+            if reason["detail"]:
+                out.append(f"           {reason['detail'][:160]}")
+    return "\n".join(out)
