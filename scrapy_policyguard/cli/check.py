@@ -1,9 +1,9 @@
 """``policyguard check``: one URL, one purpose, every piece of evidence, from files or live.
 
-With files the inputs are what you give; with ``--fetch`` robots.txt, tdmrep.json, the page and
-any RSL licence it names are read over HTTP (robots.txt first: a page robots.txt disallows is not
-fetched). Either way the decision comes from :func:`scrapy_policyguard.check`, the engine the
-middleware uses.
+With files the inputs are what you give, and the decision comes from
+:func:`scrapy_policyguard.check`, the engine the middleware uses. With ``--fetch`` a real Scrapy
+crawl with the add-on requests the URL (adapters/live_check.py): robots.txt, tdmrep.json, RSL
+licences and the page are fetched exactly as in a crawl, and the decision is the middleware's.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ import argparse
 import json
 import sys
 import textwrap
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
-from ..core.access import MAX_REDIRECTS
-from ..core.decision import Decision
-from ..core.engine import check, robots_url_of, tdmrep_url_of
+from ..core.decision import Decision, Outcome
+from ..core.engine import check
 from ..core.purposes import PURPOSES
-from ..core.robots import PARSE_LIMIT
 
 __all__ = ["register"]
 
@@ -36,8 +30,8 @@ def register(commands: Any) -> None:
     p.add_argument("--purpose", default="ai-train", help="ai-train (default), ai-input or search")
     p.add_argument(
         "--user-agent",
-        default=DEFAULT_TOKEN,
-        help=f"your crawler's product token or User-Agent (default {DEFAULT_TOKEN!r}, like plain Scrapy)",
+        help=f"your crawler's product token or User-Agent (default {DEFAULT_TOKEN!r}, like plain Scrapy; "
+        "with --fetch and --settings, the project's)",
     )
     p.add_argument("--robots", type=Path, help="robots.txt file")
     p.add_argument(
@@ -54,42 +48,19 @@ def register(commands: Any) -> None:
         "--rules", action="append", default=None, metavar="PATH", help="rule packs (default: bundled)"
     )
     p.add_argument("--unknown", choices=("allow", "deny"), default="allow", help="default for unknown")
-    p.add_argument("--fetch", action="store_true", help="read robots.txt, tdmrep.json and the page over HTTP")
-    p.add_argument("--timeout", type=float, default=15.0, help="seconds per HTTP request with --fetch")
+    p.add_argument(
+        "--fetch",
+        action="store_true",
+        help="decide with a real Scrapy crawl that fetches robots.txt, tdmrep.json, licences and the page",
+    )
+    p.add_argument("--timeout", type=float, help="seconds per HTTP request with --fetch (DOWNLOAD_TIMEOUT)")
+    p.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="with --fetch: a Scrapy settings module (e.g. myproject.settings) whose settings apply",
+    )
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
     p.set_defaults(run=run)
-
-
-@dataclass
-class Fetched:
-    status: int | None
-    headers: list[tuple[str, str]]
-    body: bytes
-    detail: str
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def fetch(url: str, user_agent: str, timeout: float, limit: int = PARSE_LIMIT) -> Fetched:
-    """GET with redirects followed here (at most five) and the body read up to ``limit``."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        request = urllib.request.Request(current, headers={"User-Agent": user_agent})
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                return Fetched(response.status, list(response.headers.items()), response.read(limit), "")
-        except urllib.error.HTTPError as exc:
-            location = exc.headers.get("Location") if 300 <= exc.code < 400 else None
-            if not location:
-                return Fetched(exc.code, list(exc.headers.items()), exc.read(limit), "")
-            current = urljoin(current, location)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            return Fetched(None, [], b"", f"{type(exc).__name__}: {exc}")
-    return Fetched(308, [], b"", f"more than {MAX_REDIRECTS} redirects")
 
 
 class UsageError(ValueError):
@@ -130,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace) -> Decision:
+    if args.fetch:
+        return _check_live(args)
     headers: list[tuple[str, str]] = []
     for raw in args.header:
         name, sep, value = raw.partition(":")
@@ -139,13 +112,11 @@ def _decide(args: argparse.Namespace) -> Decision:
     rsl = {url: _read(Path(file)) or b"" for url, file in _pairs(args.rsl, "--rsl").items()}
     options: dict[str, Any] = {
         "purpose": args.purpose,
-        "user_agent": args.user_agent,
+        "user_agent": args.user_agent or DEFAULT_TOKEN,
         "unknown": args.unknown,
         "agreements": _pairs(args.agreement, "--agreement"),
         "rules": args.rules,
     }
-    if args.fetch:
-        return _check_live(args, options, rsl)
     return check(
         args.url,
         robots_txt=_read(args.robots),
@@ -158,45 +129,52 @@ def _decide(args: argparse.Namespace) -> Decision:
     )
 
 
-def _check_live(args: argparse.Namespace, options: dict[str, Any], rsl: dict[str, bytes]) -> Decision:
-    ua = (
-        args.user_agent
-        if " " in args.user_agent or "/" in args.user_agent
-        else f"{args.user_agent} (policyguard check)"
+def _check_live(args: argparse.Namespace) -> Decision:
+    """The decision of a real crawl of ``args.url`` with the add-on (see adapters/live_check.py)."""
+    offline = [
+        flag
+        for flag, given in (
+            ("--robots", args.robots),
+            ("--robots-status", args.robots_status != 200),
+            ("--header", args.header),
+            ("--html", args.html),
+            ("--tdmrep", args.tdmrep),
+            ("--rsl", args.rsl),
+        )
+        if given
+    ]
+    if offline:
+        raise UsageError(
+            f"--fetch reads every document over HTTP; {', '.join(offline)} are for offline checks"
+        )
+    from scrapy.crawler import CrawlerProcess
+
+    from ..adapters.live_check import CheckResult, CheckSpider, check_settings
+    from ..adapters.runtime import load_terms
+    from ..adapters.settings import GuardSettings
+
+    settings = check_settings(
+        args.settings,
+        user_agent=args.user_agent,
+        purpose=args.purpose,
+        unknown=args.unknown,
+        agreements=_pairs(args.agreement, "--agreement"),
+        rules=args.rules,
+        timeout=args.timeout,
     )
-    robots = fetch(robots_url_of(args.url), ua, args.timeout)
-    tdm = fetch(tdmrep_url_of(args.url), ua, args.timeout)
-    tdmrep = None
-    if tdm.status is not None and 200 <= tdm.status < 300:
-        content_type = {k.lower(): v for k, v in tdm.headers}.get("content-type", "")
-        tdmrep = None if "html" in content_type.lower() else tdm.body
-
-    def licence(url: str) -> bytes | None:
-        if url in rsl:
-            return rsl[url]
-        got = fetch(url, ua, args.timeout, limit=1024 * 1024)
-        return got.body if got.status is not None and 200 <= got.status < 300 else None
-
-    common = {
-        "robots_txt": robots.body,
-        "robots_status": robots.status,
-        "robots_detail": robots.detail or None,
-        "tdmrep": tdmrep,
-        "rsl": licence,
-    }
-    before = check(args.url, **common, **options)
-    if before.crawl_denied:
-        return before  # robots.txt says we may not fetch the page: we don't
-    page = fetch(args.url, ua, args.timeout, limit=8 * 1024 * 1024)
-    if page.status is None:
+    load_terms(GuardSettings.from_settings(settings))  # a bad option stops here, with its reason
+    result = CheckResult()
+    process = CrawlerProcess(settings)
+    process.crawl(CheckSpider, url=args.url, result=result)
+    process.start()
+    if result.decision is None:
+        raise UsageError(f"no decision was made on {args.url} ({result.error or 'the crawl did not run'})")
+    if result.error is not None:
         print(
-            f"note: the page could not be fetched ({page.detail}); request-time decision only",
+            f"note: the page could not be fetched ({result.error}); request-time decision only",
             file=sys.stderr,
         )
-        return before
-    content_type = {k.lower(): v for k, v in page.headers}.get("content-type", "")
-    html = page.body if "html" in content_type.lower() else None
-    return check(args.url, headers=page.headers, html=html, **common, **options)
+    return result.decision
 
 
 def render(decision: Decision) -> str:
@@ -204,7 +182,7 @@ def render(decision: Decision) -> str:
     lines = [
         f"{verdict}: {decision.url}",
         f"  purpose {decision.purpose}: {decision.outcome}"
-        + (" (default for unknown applied)" if decision.outcome.value == "unknown" else ""),
+        + (" (default for unknown applied)" if decision.outcome is Outcome.UNKNOWN else ""),
         "  all purposes: " + ", ".join(f"{p}={decision.outcomes[p]}" for p in PURPOSES),
     ]
     if decision.conditions:

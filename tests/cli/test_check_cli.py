@@ -1,8 +1,8 @@
 """Tests for ``policyguard check`` (scrapy_policyguard.cli.check), run in-process through ``main()``.
 
-The first half gives the evidence as files (``--robots``, ``--header``, ``--html``, ``--tdmrep``,
-``--rsl``, ``--agreement``); the second half reads it over HTTP with ``--fetch`` from a LocalWeb
-addressed directly as ``http://127.0.0.1:PORT`` (routes under host ``127.0.0.1``, no proxy).
+Most give the evidence as files (``--robots``, ``--header``, ``--html``, ``--tdmrep``, ``--rsl``,
+``--agreement``); the last few run ``--fetch`` in a subprocess against a LocalWeb addressed directly
+as ``http://127.0.0.1:PORT`` (routes under host ``127.0.0.1``, no proxy).
 
 Exit codes: 0 allowed, 1 denied, 2 bad input. A ``SystemExit`` raised inside ``main()`` is turned
 into the status the interpreter would exit with (None 0, an int itself, a message 1).
@@ -11,7 +11,8 @@ into the status the interpreter would exit with (None 0, an int itself, a messag
 from __future__ import annotations
 
 import json
-import socket
+import os
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -460,208 +461,61 @@ def test_bad_syntax_exits_2(capsys, options, message):
     assert run.code == 2
 
 
-# =========================================================================== --fetch over HTTP
+# =========================================================================== --fetch: the command itself
+# The crawl it runs is tested in-process in tests/adapters/test_live_check.py; these run the
+# command in a subprocess, as a user does (Scrapy's reactor cannot start twice in one process).
 
 
-ROBOTS_OPEN = "User-agent: *\nAllow: /\n"
-PAGE = "<!doctype html><html><head><title>Page</title></head><body><p>Text.</p></body></html>"
+def run_command(*argv: object) -> Run:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy", "all_proxy")}
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy_policyguard.cli.main", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalWeb]:
-    """A LocalWeb addressed directly; no proxy variable may send urllib elsewhere."""
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    with LocalWeb() as local:
-        yield local
+def site() -> Iterator[LocalWeb]:
+    with LocalWeb() as web:
+        web.add(HOST, "/robots.txt", f"User-agent: {TOKEN}\nDisallow: /private/\n")
+        web.add(
+            HOST, "/article", Reply(body="<html><body>x</body></html>", headers=[("X-Robots-Tag", "noai")])
+        )
+        yield web
 
 
-def base(web: LocalWeb) -> str:
-    return f"http://{web.address}"
+def test_fetch_prints_the_crawl_decision_and_exits_1_when_denied(site):
+    url = f"http://{site.address}/article"
+    run = run_command("check", url, "--fetch", "--user-agent", TOKEN, "--json", "--timeout", 5)
+    assert run.code == 1, run.err
+    assert (run.json["stage"], run.json["denied_by"]) == ("response", ["x-robots-tag"])
+    assert site.count(site.address, "/robots.txt") == 1
 
 
-def hits(web: LocalWeb, path: str) -> int:
-    return web.count(web.address, path)
-
-
-def serve(web: LocalWeb, robots: str | Reply = ROBOTS_OPEN, **pages: Reply | str) -> None:
-    """robots.txt and pages (keyword ``p_articles_1`` for ``/articles/1``) under host 127.0.0.1."""
-    if isinstance(robots, str):
-        robots = Reply(body=robots, content_type="text/plain; charset=utf-8")
-    web.add(HOST, "/robots.txt", robots)
-    for name, reply in pages.items():
-        web.add(HOST, "/" + name.removeprefix("p_").replace("_", "/"), reply)
-
-
-def fetch_cli(url: str, *options: object, capsys: pytest.CaptureFixture[str]) -> Run:
-    return check_cli(url, "--fetch", "--timeout", 5, "--json", *options, capsys=capsys)
-
-
-def assert_user_agent_sent(web: LocalWeb, expected: str = TOKEN) -> None:
-    seen = web.seen
-    assert seen, "the server saw no request"
-    for request in seen:
-        assert expected in request.headers.get("User-Agent", ""), (request.path, request.headers)
-
-
-def test_fetch_robots_disallow_denies_and_the_page_is_not_fetched(web, capsys):
-    serve(web, f"User-agent: {TOKEN}\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n", p_private_page=PAGE)
-    run = fetch_cli(f"{base(web)}/private/page", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert (data["allowed"], data["stage"]) == (False, "request")
-    assert data["evidence"][0]["rule"] == "Disallow: /private/"
-    assert data["evidence"][0]["location"] == f"{base(web)}/robots.txt line 2"
-    assert hits(web, "/robots.txt") == 1
-    assert hits(web, "/private/page") == 0
-    assert_user_agent_sent(web)
-
-
-def test_fetch_allowed_page_with_x_robots_tag_noai_is_denied_at_the_response_stage(web, capsys):
-    serve(web, p_article=Reply(body=PAGE, headers=[("X-Robots-Tag", "noai")]))
-    run = fetch_cli(f"{base(web)}/article", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert data["stage"] == "response"
-    assert data["denied_by"] == ["x-robots-tag"]
-    assert data["evidence"][0]["rule"] == "Allow: /"  # robots.txt let us fetch it
-    assert hits(web, "/article") == 1
-    assert_user_agent_sent(web)
-
-
-def test_fetch_a_page_with_no_statement_is_allowed_with_the_text_verdict(web, capsys):
-    serve(web, p_article=PAGE)
-    url = f"{base(web)}/article"
-    run = check_cli(url, "--fetch", "--timeout", 5, capsys=capsys)
-    assert run.code == 0
-    lines = run.out.splitlines()
-    assert lines[0] == f"ALLOWED: {url}"
-    assert "  evidence (response stage):" in lines
-    assert hits(web, "/article") == 1
-
-
-@pytest.mark.parametrize(
-    ("content_type", "code", "denied_by"),
-    [
-        pytest.param("text/html; charset=utf-8", 1, ["html-meta"], id="html"),
-        pytest.param("text/plain; charset=utf-8", 0, [], id="not-html"),
-    ],
-)
-def test_fetch_reads_the_meta_tags_of_an_html_page_only(web, capsys, content_type, code, denied_by):
-    serve(web, p_article=Reply(body=NOAI_HTML.read_bytes(), content_type=content_type))
-    run = fetch_cli(f"{base(web)}/article", capsys=capsys)
-    assert run.code == code
-    assert run.json["denied_by"] == denied_by
-    assert run.json["stage"] == "response"
-
-
-def test_fetch_tdmrep_json_reserving_the_path_denies(web, capsys):
-    serve(web, p_articles_1=PAGE)
-    web.add(
-        HOST, "/.well-known/tdmrep.json", Reply(body=TDMREP.read_bytes(), content_type="application/json")
-    )
-    run = fetch_cli(f"{base(web)}/articles/1", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert data["denied_by"] == ["tdmrep"]
-    (tdm,) = [item for item in data["evidence"] if item["source"] == "tdmrep"]
-    assert tdm["location"] == f"{base(web)}/.well-known/tdmrep.json rule 0 (location /articles/*)"
-    assert hits(web, "/.well-known/tdmrep.json") == 1
-    assert_user_agent_sent(web)
-
-
-def test_fetch_tdmrep_json_answered_with_an_html_soft_404_is_ignored(web, capsys):
-    serve(web, p_articles_1=PAGE)
-    soft_404 = "<!doctype html><html><body><h1>Sorry, page not found</h1></body></html>"
-    web.add(HOST, "/.well-known/tdmrep.json", Reply(body=soft_404, content_type="text/html; charset=utf-8"))
-    run = fetch_cli(f"{base(web)}/articles/1", capsys=capsys)
-    assert run.code == 0
-    # Read as tdmrep.json the page would at least leave a "tdmrep.json not used" note.
-    assert "tdmrep" not in sources(run.json)
-    assert hits(web, "/.well-known/tdmrep.json") == 1
-
-
-def test_fetch_robots_txt_503_is_unreachable_and_denies(web, capsys):
-    serve(web, Reply(status=503, body="busy", content_type="text/plain"), p_article=PAGE)
-    run = fetch_cli(f"{base(web)}/article", "--purpose", "search", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert data["evidence"][0]["rule"] == "unreachable (HTTP 503)"
-    assert data["outcomes"] == {"ai-train": "deny", "ai-input": "deny", "search": "deny"}
-    assert hits(web, "/article") == 0
-
-
-def test_fetch_robots_txt_redirect_is_followed(web, capsys):
-    serve(web, p_private_page=PAGE)
-    web.redirect(HOST, "/robots.txt", "/config/robots.txt")
-    web.add(HOST, "/config/robots.txt", f"User-agent: {TOKEN}\nDisallow: /private/\n")
-    run = fetch_cli(f"{base(web)}/private/page", capsys=capsys)
-    assert run.code == 1
-    assert run.json["evidence"][0]["rule"] == "Disallow: /private/"
-    assert hits(web, "/robots.txt") == 1
-    assert hits(web, "/config/robots.txt") == 1
-    assert hits(web, "/private/page") == 0
-
-
-def test_fetch_rsl_licence_named_by_a_link_header_is_fetched_and_applied(web, capsys):
-    licence = f"{base(web)}/licenses/page.xml"
-    link = f'<{licence}>; rel="license"; type="application/rsl+xml"'
-    serve(web, p_article=Reply(body=PAGE, headers=[("Link", link)]))
-    web.add(HOST, "/licenses/page.xml", Reply(body=LICENSE.read_bytes(), content_type="application/rsl+xml"))
-    run = fetch_cli(f"{base(web)}/article", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert data["outcomes"] == {"ai-train": "deny", "ai-input": "deny", "search": "allow"}
-    assert data["denied_by"] == ["rsl"]
-    (rsl,) = [item for item in data["evidence"] if item["source"] == "rsl"]
-    assert rsl["location"] == f"{licence} (found via the response)"
-    assert hits(web, "/licenses/page.xml") == 1
-    assert_user_agent_sent(web)
-
-
-def test_fetch_a_licence_given_with_rsl_is_not_fetched(web, capsys):
-    licence = f"{base(web)}/license.xml"
-    serve(web, f"License: {licence}\n\nUser-agent: *\nAllow: /\n", p_article=PAGE)
-    run = fetch_cli(f"{base(web)}/article", "--rsl", f"{licence}={LICENSE}", capsys=capsys)
-    assert run.code == 1
-    assert run.json["denied_by"] == ["rsl"]
-    assert hits(web, "/license.xml") == 0
-
-
-def test_fetch_a_page_that_cannot_be_fetched_leaves_the_request_stage_decision_and_a_note(web, capsys):
-    serve(web, p_article=Reply(body=PAGE, headers=[("X-Robots-Tag", "noai")], delay=30))
-    run = check_cli(f"{base(web)}/article", "--fetch", "--timeout", 0.5, capsys=capsys)
-    assert run.code == 0  # the noai header never arrived
+def test_fetch_text_verdict_of_a_page_robots_txt_disallows(site):
+    url = f"http://{site.address}/private/page"
+    run = run_command("check", url, "--fetch", "--user-agent", TOKEN)
+    assert run.code == 1, run.err
+    assert run.out.splitlines()[0] == f"DENIED: {url}"
     assert "  evidence (request stage):" in run.out.splitlines()
-    assert "note: the page could not be fetched" in run.err
-    assert "request-time decision only" in run.err
-    assert hits(web, "/article") == 1
-
-
-def test_fetch_from_a_port_that_refuses_connections_is_robots_unreachable(web, capsys):
-    # A bound socket that never listens: connecting to it is refused, and the port stays ours.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
-        closed.bind((HOST, 0))
-        port = closed.getsockname()[1]
-        run = check_cli(f"http://{HOST}:{port}/article", "--fetch", "--timeout", 5, "--json", capsys=capsys)
-    assert run.code == 1
-    data = run.json
-    assert data["stage"] == "request"
-    assert data["evidence"][0]["source"] == "robots.txt"
-    assert data["evidence"][0]["rule"].startswith("unreachable")
-    assert web.seen == []
+    assert site.count(site.address, "/private/page") == 0
 
 
 @pytest.mark.parametrize(
-    "user_agent",
+    ("options", "message"),
     [
-        pytest.param(TOKEN, id="token"),
-        pytest.param("Mozilla/5.0 (compatible; ExampleBot/2.1; +https://bot.example/)", id="full-user-agent"),
+        pytest.param(["--html", PLAIN_HTML], "--html are for offline checks", id="offline-file"),
+        pytest.param(["--purpose", "nope"], "POLICYGUARD_PURPOSE='nope'", id="bad-purpose"),
+        pytest.param(["--rules", "/no/such/pack.yaml"], "rule pack error", id="missing-pack"),
     ],
 )
-def test_fetch_sends_the_user_agent_on_every_request(web, capsys, user_agent):
-    serve(web, p_article=PAGE)
-    run = policyguard(["check", f"{base(web)}/article", "--fetch", "--user-agent", user_agent], capsys)
-    assert run.code == 0
-    assert {request.path for request in web.seen} == {"/robots.txt", "/.well-known/tdmrep.json", "/article"}
-    assert_user_agent_sent(web, user_agent)
+def test_fetch_bad_options_exit_2_before_anything_is_fetched(site, options, message):
+    run = run_command("check", f"http://{site.address}/article", "--fetch", *options)
+    assert run.code == 2
+    assert message in run.err
+    assert site.seen == []

@@ -32,7 +32,7 @@ from fuzzing import (
 from hypothesis import example
 from hypothesis import strategies as st
 
-from scrapy_policyguard.adapters.audit import AuditLog
+from scrapy_policyguard.adapters.audit import AuditLog, Record
 from scrapy_policyguard.core.decision import Decision, Outcome
 from scrapy_policyguard.core.engine import check
 from scrapy_policyguard.core.purposes import PURPOSES
@@ -207,7 +207,7 @@ def _invalid_utf8(data: bytes) -> bool:
     return False
 
 
-def _audit_round_trip(record: str, **fields: object) -> dict:
+def _audit_round_trip(record: Record, **fields: object) -> dict:
     """What AuditLog.write puts on disk for ``fields``, read back."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "audit.jsonl"
@@ -230,7 +230,7 @@ def test_decision_with_invalid_utf8_robots_goes_into_the_audit_log(octets):
     url = "https://a.example/p" + "".join(f"%{b:02X}" for b in octets)
     decision = check(url, user_agent="ExampleBot", robots_txt=body)
     evidence = [e.to_dict() for e in decision.evidence]
-    written = _audit_round_trip("decision", reason=decision.reason, evidence=evidence)
+    written = _audit_round_trip(Record.REQUEST, reason=decision.reason, evidence=evidence)
     assert written["evidence"] == evidence
     assert written["reason"] == decision.reason
 
@@ -239,5 +239,5 @@ def test_decision_with_invalid_utf8_robots_goes_into_the_audit_log(octets):
 @example({"reason": "\\\udcff", "url": "\ud800"}, "\\")
 def test_any_text_reads_back_from_the_audit_log(fields, extra):
     fields = {**fields, "evidence": [{"rule": extra, "refs": {extra: extra}}]}
-    written = _audit_round_trip("decision", **fields)
+    written = _audit_round_trip(Record.REQUEST, **fields)
     assert {k: written[k] for k in fields} == fields

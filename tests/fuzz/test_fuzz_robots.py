@@ -40,7 +40,7 @@ from scrapy_policyguard.core.robots import (
     is_product_token,
     product_token,
 )
-from scrapy_policyguard.core.signals.robots_extensions import RobotsExtensions
+from scrapy_policyguard.core.signals.robots_extensions import RobotsExtensions, license_urls
 from scrapy_policyguard.core.signals.robots_groups import AiGroups
 
 ROBOTS_URL = "https://a.example/robots.txt"
@@ -397,7 +397,7 @@ def test_robots_signal_readers_never_raise(content, own, changes, asked, legacy)
         catalogue = catalogue.with_changes(changes)
     groups = AiGroups(robots, catalogue, own, ROBOTS_URL)
     extensions = RobotsExtensions(robots, robots.group_for(own), ROBOTS_URL, legacy_usage=legacy)
-    assert all(isinstance(url, str) and url for url in extensions.licenses)
+    assert all(isinstance(url, str) and url for url in license_urls(robots, robots.group_for(own)))
     for path in asked:
         assert_evidence_json(groups.evidence(path))
         assert_evidence_json(extensions.evidence(path))
