@@ -12,6 +12,7 @@ documents.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -234,7 +235,7 @@ class SiteRegistry:
         for url in urls:
             if url not in self._licenses:
                 self._licenses[url] = await self._license_flight.run(
-                    url, lambda url=url: self._fetch_license(url, origin, trigger)
+                    url, functools.partial(self._fetch_license, url, origin, trigger)
                 )
             found[url] = self._licenses[url]
         return found

@@ -99,11 +99,12 @@ class CheckSpider(scrapy.Spider):
         self.result.status = response.status
 
     def failed(self, failure: Failure) -> None:
-        if failure.check(PolicyDenied):
-            self.result.decision = failure.value.decision
+        error = failure.value
+        if isinstance(error, PolicyDenied):
+            self.result.decision = error.decision
             self.result.blocked = True
             return
         request = getattr(failure, "request", None)
         decision = request.meta.get(DECISION_META) if request is not None else None
         self.result.decision = decision if isinstance(decision, Decision) else None
-        self.result.error = describe_failure(failure.value)
+        self.result.error = describe_failure(error) if error is not None else "unknown failure"

@@ -10,7 +10,7 @@ from typing import Any
 from ..core.bundled import bundled_packs, bundled_rules_dir
 from ..core.purposes import PURPOSES
 from ..core.rulefiles import RuleFileError
-from ..core.terms import TermsIndex, TermsPack, assemble_packs, load_packs
+from ..core.terms import Confidence, TermsIndex, TermsPack, assemble_packs, load_packs
 
 __all__ = ["register"]
 
@@ -45,7 +45,7 @@ def _summary(pack: TermsPack) -> str:
     for purpose in PURPOSES:
         found = sorted(
             {
-                r.outcome + ("?" if r.confidence == "unconfirmed" else "")
+                f"{r.outcome}{'?' if r.confidence is Confidence.UNCONFIRMED else ''}"
                 for r in pack.rules
                 if purpose in r.purposes
             }

@@ -407,7 +407,7 @@ def _header_pairs(headers: Mapping[str, object] | Iterable[tuple[str, str]] | No
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for name, value in items:
         values = value if isinstance(value, (list, tuple)) else [value]
         pairs.extend((str(name), v.decode("latin-1") if isinstance(v, bytes) else str(v)) for v in values)

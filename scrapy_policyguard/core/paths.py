@@ -231,7 +231,7 @@ class PathPattern:
         if is_plain(pattern):
             # The common case, a plain prefix with nothing to normalise: no work, no copies.
             self.first = pattern
-            self.pieces = ()
+            self.pieces: tuple[str, ...] = ()
             self.anchored = False
             self.literal = True
             self.specificity = len(pattern)

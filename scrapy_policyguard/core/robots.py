@@ -277,8 +277,8 @@ class MergedGroup:
         literal: dict[str, int] = {}
         exact: dict[str, int] = {}
         lengths: dict[str, set[int]] = {}
-        wild: dict[tuple[object, ...], _Wild] = {}
-        wild_segments: dict[tuple[object, ...], str] = {}
+        wild: dict[tuple[bool, str, tuple[str, ...], bool], _Wild] = {}
+        wild_segments: dict[tuple[bool, str, tuple[str, ...], bool], str] = {}
         for code in sorted(code for g in self.groups for code in g.codes):
             value = self._lines.pattern(code)
             if is_plain(value):

@@ -39,13 +39,17 @@ class _Constructor(SafeConstructor):
     """Safe constructors, except that dates and a lone ``<<`` stay text for the schema to check."""
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+# (types-PyYAML types add_constructor for loader classes only, hence the type-var ignores.)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
 # A plain "<<" resolves to YAML's merge tag wherever it stands; as a key it is refused below, as a
 # value it is the text it looks like.
-_Constructor.add_constructor("tag:yaml.org,2002:merge", SafeConstructor.construct_yaml_str)
+_Constructor.add_constructor("tag:yaml.org,2002:merge", SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
 # libyaml, when PyYAML was built with it (its wheels are), reads the bundled rules ten times faster.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
 _YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -127,9 +131,8 @@ def _refuse_aliases(text: str, loader: type) -> None:
     # event stream, before anything is composed, so the error points at the alias itself.
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(
-                problem="aliases (*name) are not allowed", problem_mark=event.start_mark
-            )
+            mark: Any = event.start_mark  # yaml.Mark, or libyaml's own Mark under CSafeLoader
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed", problem_mark=mark)
 
 
 def _compose(text: str) -> yaml.Node | None:

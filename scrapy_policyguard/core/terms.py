@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .decision import Evidence, Outcome, Source
 from .paths import PathPattern
@@ -48,12 +48,29 @@ from .rulefiles import (
     expect_str,
     load_rule_file,
 )
+from .text_enum import TextEnum
 
 __all__ = ["SOURCE", "TermsIndex", "TermsPack", "TermsRule", "load_packs", "normalize_host"]
 
 SOURCE = Source.TERMS
-OUTCOMES = ("deny", "allow", "allow-with-conditions")
-CONFIDENCE = ("confirmed", "unconfirmed")
+
+
+class TermsOutcome(TextEnum):
+    """What a rule says the terms do for its purposes."""
+
+    DENY = "deny"
+    ALLOW = "allow"
+    ALLOW_WITH_CONDITIONS = "allow-with-conditions"
+
+
+class Confidence(TextEnum):
+    """How sure the research is: ``unconfirmed`` statements say so in every piece of evidence."""
+
+    CONFIRMED = "confirmed"
+    UNCONFIRMED = "unconfirmed"
+
+
+_E = TypeVar("_E", bound=TextEnum)
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -78,7 +95,7 @@ def _valid_domain(host: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Citation:
     url: str
     title: str
     date: str
@@ -87,13 +104,13 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class TermsRule:
     purposes: frozenset[Purpose]
-    outcome: str
+    outcome: TermsOutcome
     conditions: tuple[str, ...]
     paths: tuple[PathPattern, ...]
     clause: str
     effective: str
-    confidence: str
-    sources: tuple[Source, ...]
+    confidence: Confidence
+    sources: tuple[Citation, ...]
     line: int
     lifted_by_agreement: bool = True
 
@@ -125,7 +142,7 @@ class TermsPack:
         """Each rule with its evidence, built once per agreement (paths are checked per URL)."""
         found = []
         for rule in self.rules:
-            effect = Outcome.DENY if rule.outcome == "deny" else Outcome.ALLOW
+            effect = Outcome.DENY if rule.outcome is TermsOutcome.DENY else Outcome.ALLOW
             refs = {
                 "pack": self.id,
                 "version": self.reviewed,
@@ -136,7 +153,7 @@ class TermsPack:
             }
             detail = rule.clause
             conditions = rule.conditions
-            if rule.confidence == "unconfirmed":
+            if rule.confidence is Confidence.UNCONFIRMED:
                 detail = "UNCONFIRMED: " + detail
             if agreement and effect is Outcome.DENY and not rule.lifted_by_agreement:
                 refs["agreement"] = agreement
@@ -197,14 +214,12 @@ def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
             raise doc.error((*path, "purposes", index), str(exc)) from None
     if not purposes:
         raise doc.error((*path, "purposes"), "must name at least one purpose")
-    outcome = entry.get("outcome")
-    if outcome not in OUTCOMES:
-        raise doc.error((*path, "outcome"), f"must be one of {', '.join(OUTCOMES)}")
+    outcome = _choice(doc, entry.get("outcome"), TermsOutcome, (*path, "outcome"))
     conditions = tuple(
         expect_str(doc, c, (*path, "conditions", i))
         for i, c in enumerate(expect_list(doc, entry.get("conditions") or [], (*path, "conditions")))
     )
-    if outcome == "allow-with-conditions" and not conditions:
+    if outcome is TermsOutcome.ALLOW_WITH_CONDITIONS and not conditions:
         raise doc.error((*path, "conditions"), "allow-with-conditions needs at least one condition")
     paths = []
     for i, pattern in enumerate(expect_list(doc, entry.get("paths") or [], (*path, "paths"))):
@@ -212,9 +227,7 @@ def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
         if not text.startswith("/"):
             raise doc.error((*path, "paths", i), "a path pattern starts with '/'")
         paths.append(PathPattern(text))
-    confidence = entry.get("confidence")
-    if confidence not in CONFIDENCE:
-        raise doc.error((*path, "confidence"), f"must be one of {', '.join(CONFIDENCE)}")
+    confidence = _choice(doc, entry.get("confidence"), Confidence, (*path, "confidence"))
     sources = []
     for i, raw_source in enumerate(expect_list(doc, entry.get("sources"), (*path, "sources"))):
         where = (*path, "sources", i)
@@ -223,7 +236,7 @@ def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
         if not url.startswith(("https://", "http://")):
             raise doc.error((*where, "url"), "must be an http(s) URL")
         sources.append(
-            Source(url, str(source.get("title") or ""), _date(doc, source.get("date"), (*where, "date")))
+            Citation(url, str(source.get("title") or ""), _date(doc, source.get("date"), (*where, "date")))
         )
     if not sources:
         raise doc.error((*path, "sources"), "every rule cites at least one source")
@@ -239,6 +252,13 @@ def _rule(doc: Located, raw: Any, path: tuple[str | int, ...]) -> TermsRule:
         doc.line(path) or 0,
         _flag(doc, entry.get("lifted_by_agreement", True), (*path, "lifted_by_agreement")),
     )
+
+
+def _choice(doc: Located, value: Any, vocabulary: type[_E], path: tuple[str | int, ...]) -> _E:
+    try:
+        return vocabulary(value)
+    except ValueError:
+        raise doc.error(path, f"must be one of {', '.join(m.value for m in vocabulary)}") from None
 
 
 def _flag(doc: Located, value: Any, path: tuple[str | int, ...]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -37,7 +38,7 @@ code{background:#f3f3f3;padding:0 .25rem;border-radius:3px;font-size:.9em}.small
 """
 
 
-def _bar_chart(rows: list[tuple[str, dict[str, int]]], series: list[tuple[str, str, str]]) -> str:
+def _bar_chart(rows: Sequence[tuple[str, Mapping[str, int]]], series: Sequence[tuple[str, str, str]]) -> str:
     """Horizontal stacked bars, one per row, as inline SVG."""
     if not rows:
         return "<p class=small>Nothing to chart.</p>"

@@ -160,7 +160,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
                 records.append(record)
             else:
                 broken += 1
-    crawls = list(dict.fromkeys(r.get("crawl") for r in records if r.get("crawl")))
+    crawls: list[str] = list(dict.fromkeys(str(r["crawl"]) for r in records if r.get("crawl")))
     chosen = crawl_id or (crawls[-1] if crawls else None)
     if crawl_id and crawl_id not in crawls:
         raise ValueError(f"no crawl {crawl_id!r} in {path} (crawls: {', '.join(crawls) or 'none'})")
