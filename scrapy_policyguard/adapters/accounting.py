@@ -13,8 +13,8 @@ Reconciliations the table keeps: every request the middleware sees counts in exa
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,11 +129,24 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
 
 
 class Ledger:
-    """Crawl-wide counters in Scrapy's stats collector, and the per-origin counts beside them."""
+    """Crawl-wide counters in Scrapy's stats collector, and the per-origin counts beside them.
 
-    def __init__(self, stats: StatsCollector) -> None:
+    At most ``max_origins`` origins' counts are held: beyond that the least recently counted
+    origin's counts are handed to ``on_drop`` (which writes them to the audit trail) and start
+    again from zero, so a crawl of millions of origins holds a bounded table and loses no count.
+    """
+
+    def __init__(
+        self,
+        stats: StatsCollector,
+        *,
+        max_origins: int,
+        on_drop: Callable[[str, dict[str, int]], None] = lambda origin, counts: None,
+    ) -> None:
         self._stats = stats
-        self.per_origin: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._max_origins = max_origins
+        self._on_drop = on_drop
+        self.per_origin: OrderedDict[str, Counter[str]] = OrderedDict()
 
     def inc(self, key: str, count: int = 1) -> None:
         self._stats.inc_value(STATS_PREFIX + key, count)
@@ -146,7 +159,16 @@ class Ledger:
         if tally.by_source is not None:
             for source in sources:
                 self.inc(f"{tally.by_source}/{source}")
-        counts = self.per_origin[origin]
+        if not tally.origin:
+            return
+        counts = self.per_origin.get(origin)
+        if counts is None:
+            counts = self.per_origin[origin] = Counter()
+            while len(self.per_origin) > self._max_origins:
+                dropped, held = self.per_origin.popitem(last=False)
+                self._on_drop(dropped, dict(sorted(held.items())))
+        else:
+            self.per_origin.move_to_end(origin)
         for name in tally.origin:
             counts[name] += 1
 

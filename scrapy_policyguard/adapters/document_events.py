@@ -70,6 +70,8 @@ class DocumentReporter:
         access: RobotsAccess = event.entry.value
         origin = event.origin
         self.ledger.inc("robots/fetched")
+        if event.refetch:
+            self.ledger.inc("cache/refetched")
         self.ledger.inc(f"robots/status/{access.status if access.status is not None else 'error'}")
         self.ledger.inc(f"robots/{access.state}")
         if access.stale:

@@ -1,24 +1,32 @@
-"""What the crawl knows about each origin, kept fresh: robots.txt, tdmrep.json, RSL licences.
+"""What the crawl knows about each origin, kept fresh and bounded: robots.txt, tdmrep.json, RSL.
 
 robots.txt is fetched once per origin (scheme, host, port) and again after its time to live; an
 unreachable result is retried sooner (back-off doubling from POLICYGUARD_UNREACHABLE_RETRY, at
 least any Retry-After), and while an earlier good copy exists that copy keeps being used, marked
 stale (RFC 9309 §2.4 allows a cached copy past 24 hours when robots.txt is unreachable).
 tdmrep.json is fetched once per origin and TTL, only when a request's purpose is an AI purpose;
-RSL documents named by robots.txt once per URL per crawl. All fetches of one origin happen under
-one :class:`SingleFlight` key, so concurrency never causes a second fetch or a decision without the
-documents.
+RSL documents named by robots.txt once per URL while they are held. All fetches of one origin
+happen under one :class:`SingleFlight` key, so concurrency never causes a second fetch or a
+decision without the documents.
+
+Memory is bounded for broad crawls: at most POLICYGUARD_MAX_ORIGINS origins are held (documents
+and compiled site), the least recently used is dropped beyond that. Dropping never weakens a
+decision: an origin seen again has its documents fetched again (``cache/refetched``), exactly as
+if it were new, so a robots.txt that now disallows, or is now unreachable, is obeyed. Origins that
+serve the same robots.txt bytes share one parsed copy (core/content_cache.py).
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..core.access import AccessState, RobotsAccess
+from ..core.content_cache import ContentCache
 from ..core.engine import (
     SiteDocuments,
     SitePolicy,
@@ -29,6 +37,7 @@ from ..core.engine import (
 )
 from ..core.paths import origin_of, path_of
 from ..core.purposes import AI_PURPOSES
+from ..core.robots import RobotsTxt
 from ..core.signals.rsl import RslDocument
 from ..core.signals.tdmrep import TdmRepFile
 from .fetch import CachedDocument, DocumentFetcher, DocumentKind, FetchResult, SingleFlight
@@ -43,6 +52,8 @@ __all__ = ["DocumentEvent", "SiteRegistry"]
 
 TDMREP_LIMIT = 512 * 1024
 LICENSE_LIMIT = 1024 * 1024
+#: Distinct robots.txt files kept parsed, for origins that serve identical bytes.
+PARSED_FILES_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,45 @@ class DocumentEvent:
     entry: CachedDocument
     note: str | None = None  # why a fetched document is not used (logged as a warning)
     info: str | None = None  # an expected absence worth recording, not warning about
+    refetch: bool = False  # fetched again because the origin had been dropped from the cache
 
 
 @dataclass(frozen=True)
 class _TdmRep:
     file: TdmRepFile | None
     note: str | None
+
+
+class _Origin:
+    """One origin's documents and the site compiled from them."""
+
+    __slots__ = ("robots", "site", "tdmrep")
+
+    def __init__(self) -> None:
+        self.robots: CachedDocument | None = None
+        self.tdmrep: CachedDocument | None = None
+        # (robots entry, tdmrep entry, site): the site is valid while both entries are the ones held
+        self.site: tuple[CachedDocument, CachedDocument | None, SitePolicy] | None = None
+
+
+class _Recent:
+    """The origins dropped lately (bounded), to tell a refetch from a first fetch."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, origin: str) -> None:
+        self._seen[origin] = None
+        if len(self._seen) > self._limit:
+            self._seen.popitem(last=False)
+
+    def take(self, origin: str) -> bool:
+        """True (once) when ``origin`` was dropped lately."""
+        if origin not in self._seen:
+            return False
+        del self._seen[origin]
+        return True
 
 
 class SiteRegistry:
@@ -74,6 +118,8 @@ class SiteRegistry:
         ttl: float,
         unreachable_retry: float,
         on_fetched: Callable[[DocumentEvent], None],
+        max_origins: int,
+        on_evicted: Callable[[str], None] = lambda origin: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.fetcher = fetcher
@@ -82,36 +128,61 @@ class SiteRegistry:
         self.ttl = ttl
         self.unreachable_retry = unreachable_retry
         self.on_fetched = on_fetched
-        # "robots:<origin>" and "tdmrep:<origin>" -> the document and how long it may be used
-        self.cache: dict[str, CachedDocument] = {}
+        self.on_evicted = on_evicted
+        self.max_origins = max_origins
         self.clock = clock
+        self.parsed_robots: ContentCache[RobotsTxt] = ContentCache(
+            functools.partial(RobotsTxt.parse, limit=robots_limit), PARSED_FILES_KEPT
+        )
+        self._origins: OrderedDict[str, _Origin] = OrderedDict()
+        self._dropped = _Recent(4 * max_origins)
         self._flight: SingleFlight[SitePolicy] = SingleFlight()
         self._robots_flight: SingleFlight[CachedDocument] = SingleFlight()
         self._license_flight: SingleFlight[RslDocument | str] = SingleFlight()
-        self._licenses: dict[str, RslDocument | str] = {}
-        # origin -> (robots entry, tdmrep entry or None, compiled site)
-        self._compiled: dict[str, tuple[CachedDocument, CachedDocument | None, SitePolicy]] = {}
+        self._licenses: OrderedDict[str, RslDocument | str] = OrderedDict()
 
-    def _fresh(self, key: str) -> CachedDocument | None:
-        entry = self.cache.get(key)
+    def __len__(self) -> int:
+        return len(self._origins)
+
+    # -- the per-origin cache ------------------------------------------------------------------
+
+    def _held(self, origin: str) -> _Origin | None:
+        held = self._origins.get(origin)
+        if held is not None:
+            self._origins.move_to_end(origin)
+        return held
+
+    def _hold(self, origin: str) -> _Origin:
+        held = self._held(origin)
+        if held is None:
+            held = self._origins[origin] = _Origin()
+            while len(self._origins) > self.max_origins:
+                dropped, _ = self._origins.popitem(last=False)
+                self._dropped.add(dropped)
+                self.on_evicted(dropped)
+        return held
+
+    def _fresh(self, entry: CachedDocument | None) -> CachedDocument | None:
         return entry if entry is not None and entry.expires_at > self.clock() else None
 
     def cached(self, url: str) -> SitePolicy | None:
         """The compiled site of ``url``'s origin, fresh or not, without fetching anything."""
-        known = self._compiled.get(origin_of(url))
-        return known[2] if known is not None else None
+        held = self._origins.get(origin_of(url))
+        return held.site[2] if held is not None and held.site is not None else None
 
     def fresh(self, origin: str, need_tdmrep: bool) -> SitePolicy | None:
         """The compiled site when every document it needs is within its time to live."""
-        known = self._compiled.get(origin)
-        if known is None:
+        held = self._held(origin)
+        if held is None or held.site is None:
             return None
-        robots = self._fresh("robots:" + origin)
-        if robots is not known[0]:
+        robots, tdmrep, site = held.site
+        if self._fresh(held.robots) is not robots:
             return None
-        if need_tdmrep and (known[1] is None or self._fresh("tdmrep:" + origin) is not known[1]):
+        if need_tdmrep and (tdmrep is None or self._fresh(held.tdmrep) is not tdmrep):
             return None
-        return known[2]
+        return site
+
+    # -- compiling a site ----------------------------------------------------------------------
 
     async def site(self, url: str, purpose: Purpose, trigger: Request | None = None) -> SitePolicy:
         """The compiled policy of ``url``'s origin, fetching the documents ``purpose`` needs
@@ -128,8 +199,9 @@ class SiteRegistry:
         if site is not None:
             return site
         robots = await self._robots(origin, trigger)
-        tdmrep = self.cache.get("tdmrep:" + origin)
-        if need_tdmrep and (tdmrep is None or tdmrep.expires_at <= self.clock()):
+        held = self._hold(origin)
+        tdmrep = held.tdmrep
+        if need_tdmrep and self._fresh(tdmrep) is None:
             tdmrep = await self._fetch_tdmrep(origin, trigger)
         access: RobotsAccess = robots.value
         licenses = await self.licenses(robots_licence_urls(access, self.policy.user_agent), origin, trigger)
@@ -138,18 +210,23 @@ class SiteRegistry:
             self.policy,
             SiteDocuments(origin, access, tdm.file if tdm else None, tdm.note if tdm else None, licenses),
         )
-        self._compiled[origin] = (robots, tdmrep, site)
+        self._hold(origin).site = (robots, tdmrep, site)
         return site
+
+    # -- robots.txt ----------------------------------------------------------------------------
 
     async def _robots(self, origin: str, trigger: Request | None) -> CachedDocument:
         """The origin's robots.txt entry, fetched (once, whatever the concurrency) when stale."""
-        entry = self._fresh("robots:" + origin)
+        held = self._held(origin)
+        entry = self._fresh(held.robots) if held is not None else None
         if entry is not None:
             return entry
         return await self._robots_flight.run(origin, lambda: self._fresh_or_fetch_robots(origin, trigger))
 
     async def _fresh_or_fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
-        return self._fresh("robots:" + origin) or await self._fetch_robots(origin, trigger)
+        held = self._held(origin)
+        entry = self._fresh(held.robots) if held is not None else None
+        return entry or await self._fetch_robots(origin, trigger)
 
     async def _refusal(self, url: str, trigger: Request | None) -> str | None:
         """Why robots.txt forbids our crawler to fetch ``url`` (a site document), or None.
@@ -167,8 +244,9 @@ class SiteRegistry:
         return None
 
     async def _fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
-        key = "robots:" + origin
-        previous = self.cache.get(key)
+        previous = self._held(origin)
+        previous_entry = previous.robots if previous is not None else None
+        refetch = previous is None and self._dropped.take(origin)
         result = await self.fetcher.fetch(
             origin + "/robots.txt", DocumentKind.ROBOTS, limit=self.robots_limit, trigger=trigger
         )
@@ -180,16 +258,17 @@ class SiteRegistry:
             hops=result.hops,
             fetched_at=result.fetched_at,
             limit=self.robots_limit,
+            parsed=self.parsed_robots,
         )
         now = self.clock()
         if access.state is not AccessState.UNREACHABLE:
             entry = CachedDocument(access, now + self.ttl, 0, access)
         else:
-            failures = (previous.failures if previous else 0) + 1
+            failures = (previous_entry.failures if previous_entry else 0) + 1
             backoff = min(self.unreachable_retry * 2 ** (failures - 1), self.ttl)
             if result.retry_after is not None:
                 backoff = min(max(backoff, result.retry_after), self.ttl)
-            last_good: RobotsAccess | None = previous.last_good if previous else None
+            last_good: RobotsAccess | None = previous_entry.last_good if previous_entry else None
             if last_good is not None:
                 # The earlier copy stays in use; its evidence says it is stale and why.
                 stale = replace(
@@ -198,16 +277,20 @@ class SiteRegistry:
                 entry = CachedDocument(stale, now + backoff, failures, last_good)
             else:
                 entry = CachedDocument(access, now + backoff, failures, None)
-        self.cache[key] = entry
-        self.on_fetched(DocumentEvent(DocumentKind.ROBOTS, origin, result.url, result, entry))
+        self._hold(origin).robots = entry
+        self.on_fetched(
+            DocumentEvent(DocumentKind.ROBOTS, origin, result.url, result, entry, refetch=refetch)
+        )
         return entry
+
+    # -- tdmrep.json and licences --------------------------------------------------------------
 
     async def _fetch_tdmrep(self, origin: str, trigger: Request | None) -> CachedDocument:
         url = tdmrep_url_of(origin)
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
             entry = CachedDocument(_TdmRep(None, f"{url} {refusal}"), self.clock() + self.ttl)
-            self.cache["tdmrep:" + origin] = entry
+            self._hold(origin).tdmrep = entry
             return entry
         result = await self.fetcher.fetch(url, DocumentKind.TDMREP, limit=TDMREP_LIMIT, trigger=trigger)
         note = None
@@ -223,21 +306,27 @@ class SiteRegistry:
                     note = "; ".join(file.warnings)
         # Any other outcome: the origin "does not implement this protocol" (TDMRep §3.2.1).
         entry = CachedDocument(_TdmRep(file, note), self.clock() + self.ttl)
-        self.cache["tdmrep:" + origin] = entry
+        self._hold(origin).tdmrep = entry
         self.on_fetched(DocumentEvent(DocumentKind.TDMREP, origin, url, result, entry, note, quiet))
         return entry
 
     async def licenses(
         self, urls: Iterable[str], origin: str, trigger: Request | None = None
     ) -> dict[str, RslDocument | str]:
-        """RSL documents by URL, each fetched once per crawl."""
+        """RSL documents by URL, each fetched once while it is held (as many as origins)."""
         found: dict[str, RslDocument | str] = {}
         for url in urls:
-            if url not in self._licenses:
-                self._licenses[url] = await self._license_flight.run(
+            document = self._licenses.get(url)
+            if document is None:
+                document = await self._license_flight.run(
                     url, functools.partial(self._fetch_license, url, origin, trigger)
                 )
-            found[url] = self._licenses[url]
+                self._licenses[url] = document
+                while len(self._licenses) > self.max_origins:
+                    self._licenses.popitem(last=False)
+            else:
+                self._licenses.move_to_end(url)
+            found[url] = document
         return found
 
     async def _fetch_license(self, url: str, origin: str, trigger: Request | None) -> RslDocument | str:

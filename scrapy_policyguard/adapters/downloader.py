@@ -169,9 +169,9 @@ class PolicyGuardDownloaderMiddleware:
     async def _decide_response(self, request: Request, response: Response, decision: Decision) -> Decision:
         """``decision`` with what the response's headers and HTML say (and the licences they name)."""
         documents = self.runtime.documents
-        site = documents.cached(request.url)
-        if site is None:
-            return decision
+        # The site that decided the request, or (when a broad crawl dropped it meanwhile) the
+        # origin's documents fetched again: the response is never judged on less.
+        site = documents.cached(request.url) or await documents.site(request.url, decision.purpose, request)
         pairs = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()

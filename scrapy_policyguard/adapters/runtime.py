@@ -97,7 +97,11 @@ class GuardRuntime:
             logger.warning(warning)
         spider_name = crawler.spider.name if crawler.spider is not None else "spider"
         self.audit = open_audit(settings, spider_name)
-        self.ledger = Ledger(crawler.stats)
+        self.ledger = Ledger(
+            crawler.stats,
+            max_origins=settings.max_origins,
+            on_drop=lambda origin, counts: self.audit.write(Record.ORIGIN, origin=origin, counts=counts),
+        )
         self.outcomes = Outcomes(self.ledger, self.audit, audit_all=settings.audit_all)
         self.media = MediaDecisions()
         clock = time.time
@@ -110,6 +114,8 @@ class GuardRuntime:
             on_fetched=DocumentReporter(
                 self.ledger, self.audit, self.policy.user_agent, clock, crawler.spider
             ),
+            max_origins=settings.max_origins,
+            on_evicted=lambda origin: self.ledger.inc("cache/evicted"),
             clock=clock,
         )
         self._opened = False

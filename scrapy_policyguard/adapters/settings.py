@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_ROBOTS_TTL": 86400,
     "POLICYGUARD_UNREACHABLE_RETRY": 300,
     "POLICYGUARD_ROBOTS_MAX_BYTES": PARSE_LIMIT,
+    "POLICYGUARD_MAX_ORIGINS": 20_000,
     "POLICYGUARD_AUDIT_LOG": None,
     "POLICYGUARD_AUDIT_ALL": False,
     "POLICYGUARD_BLOCK_BEFORE_FETCH": True,
@@ -90,6 +91,18 @@ def _seconds(settings: BaseSettings, name: str, *, minimum: float = 0.0) -> floa
         number = float("nan")
     if not (number >= minimum and math.isfinite(number)):
         raise _error(name, value, f"must be a number of seconds >= {minimum:g}", "set a number, e.g. 86400")
+    return number
+
+
+def _count(settings: BaseSettings, name: str, *, minimum: int = 1, why: str | None = None) -> int:
+    """A whole number setting (also given as digits, ``-s NAME=500``) of at least ``minimum``."""
+    value = settings.get(name, DEFAULTS[name])
+    number = (
+        value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
+    )
+    if number is None or number < minimum:
+        problem = why if number is not None and why else f"not a whole number >= {minimum}"
+        raise _error(name, value, problem, f"use an integer >= {minimum}")
     return number
 
 
@@ -241,6 +254,7 @@ class GuardSettings:
     robots_ttl: float
     unreachable_retry: float
     robots_max_bytes: int
+    max_origins: int
     audit_log: str | None
     audit_all: bool
     block_before_fetch: bool
@@ -259,28 +273,6 @@ class GuardSettings:
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
         purpose, purpose_source = _purpose(settings, spider)
-        given = settings.get("POLICYGUARD_ROBOTS_MAX_BYTES", PARSE_LIMIT)
-        max_bytes = (
-            given
-            if type(given) is int
-            else int(given)
-            if isinstance(given, str) and given.isdigit()
-            else None
-        )
-        if max_bytes is None:
-            raise _error(
-                "POLICYGUARD_ROBOTS_MAX_BYTES",
-                given,
-                "not a whole number of bytes",
-                f"use an integer >= {PARSE_LIMIT}",
-            )
-        if max_bytes < PARSE_LIMIT:
-            raise _error(
-                "POLICYGUARD_ROBOTS_MAX_BYTES",
-                given,
-                f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
-                f"use an integer >= {PARSE_LIMIT}",
-            )
         audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
         return cls(
             mode=Mode(_choice(settings, "POLICYGUARD_MODE", tuple(m.value for m in Mode))),
@@ -290,7 +282,13 @@ class GuardSettings:
             unknown_allows=_choice(settings, "POLICYGUARD_UNKNOWN", _UNKNOWN) == "allow",
             robots_ttl=_seconds(settings, "POLICYGUARD_ROBOTS_TTL", minimum=1),
             unreachable_retry=_seconds(settings, "POLICYGUARD_UNREACHABLE_RETRY", minimum=1),
-            robots_max_bytes=max_bytes,
+            robots_max_bytes=_count(
+                settings,
+                "POLICYGUARD_ROBOTS_MAX_BYTES",
+                minimum=PARSE_LIMIT,
+                why=f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
+            ),
+            max_origins=_count(settings, "POLICYGUARD_MAX_ORIGINS"),
             audit_log=str(audit_log) if audit_log else None,
             audit_all=_bool(settings, "POLICYGUARD_AUDIT_ALL"),
             block_before_fetch=_bool(settings, "POLICYGUARD_BLOCK_BEFORE_FETCH"),
@@ -315,6 +313,7 @@ class GuardSettings:
             "POLICYGUARD_ROBOTS_TTL": self.robots_ttl,
             "POLICYGUARD_UNREACHABLE_RETRY": self.unreachable_retry,
             "POLICYGUARD_ROBOTS_MAX_BYTES": self.robots_max_bytes,
+            "POLICYGUARD_MAX_ORIGINS": self.max_origins,
             "POLICYGUARD_AUDIT_ALL": self.audit_all,
             "POLICYGUARD_BLOCK_BEFORE_FETCH": self.block_before_fetch,
             "POLICYGUARD_AI_TOKENS": self.ai_tokens,

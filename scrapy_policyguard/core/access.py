@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from .content_cache import ContentCache
 from .paths import utf8
 from .robots import PARSE_LIMIT, RobotsTxt
 from .text_enum import TextEnum
@@ -74,7 +75,12 @@ class RobotsAccess:
         hops: tuple[str, ...] = (),
         fetched_at: float = 0.0,
         limit: int = PARSE_LIMIT,
+        parsed: ContentCache[RobotsTxt] | None = None,
     ) -> RobotsAccess:
+        """The access state for a fetch result, with the body parsed when it is to be obeyed.
+
+        ``parsed`` shares one parsed copy between origins serving the same bytes (it must parse
+        with the same ``limit``)."""
         state = access_state(status)
         if detail is None:
             detail = f"HTTP {status}" if status is not None else "network error"
@@ -82,8 +88,8 @@ class RobotsAccess:
         digest = None
         if state is AccessState.PARSED:
             raw = utf8(body) if isinstance(body, str) else (body or b"")
-            robots = RobotsTxt.parse(raw, limit=limit)
             digest = hashlib.sha256(raw).hexdigest()
+            robots = parsed.get(raw, digest) if parsed is not None else RobotsTxt.parse(raw, limit=limit)
             if robots.truncated:
                 detail += f"; {robots.size} bytes, only the first {limit} parsed"
         return cls(url, state, status, detail, robots, hops, fetched_at, digest)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .paths import PathPattern, is_plain, match_pieces, split_pattern, utf8
 
@@ -29,6 +30,8 @@ __all__ = [
     "is_product_token",
     "product_token",
 ]
+
+_T = TypeVar("_T")
 
 #: RFC 9309 §2.5: crawlers MUST parse at least 500 KiB.
 PARSE_LIMIT = 500 * 1024
@@ -125,23 +128,25 @@ _INDEX_BIT = 2  # the /dir/$ rule Google's index.html extension derives from an 
 
 
 class _Lines:
-    """The decoded file and where each line starts.
+    """The file's bytes and where each line starts.
 
     Rules are kept as small integer codes (line number and flags); their text and pattern are cut
-    from here when they are needed (a match, evidence), so a cached origin does not hold a string
-    and an object for every line of its robots.txt.
+    from here and decoded when they are needed (a match, evidence), so a cached origin does not
+    hold a string and an object for every line of its robots.txt. The bytes, not the decoded text:
+    one non-ASCII character would make Python store every character of the text in two or four
+    bytes.
     """
 
-    __slots__ = ("starts", "text")
+    __slots__ = ("data", "starts")
 
-    def __init__(self, text: str, starts: array[int]) -> None:
-        self.text = text
-        self.starts = starts
+    def __init__(self, data: bytes, starts: array[int]) -> None:
+        self.data = data
+        self.starts = starts  # byte offset of each line
 
     def raw(self, number: int) -> str:
         start = self.starts[number - 1]
-        end = self.starts[number] if number < len(self.starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
+        end = self.starts[number] if number < len(self.starts) else len(self.data)
+        return self.data[start:end].decode("utf-8", "surrogateescape").rstrip("\r\n")
 
     def line(self, number: int) -> SourceLine:
         return SourceLine(number, _evidence_text(self.raw(number)))
@@ -202,22 +207,31 @@ class ExtensionLine:
 class Group:
     """One group as written: its User-agent lines and the records that follow them."""
 
-    __slots__ = ("_lines", "agent_lines", "codes", "extensions", "tokens")
+    __slots__ = ("_lines", "agent_numbers", "codes", "extensions")
 
     def __init__(self, lines: _Lines) -> None:
         self._lines = lines
-        self.agent_lines: list[SourceLine] = []
-        self.tokens: set[str] = set()
+        self.agent_numbers = array("I")  # line numbers of the User-agent lines
         self.codes = array("I")  # one per Allow/Disallow rule: line number << 2 | flags
         self.extensions: list[ExtensionLine] = []
+
+    @property
+    def agent_lines(self) -> list[SourceLine]:
+        return [self._lines.line(number) for number in self.agent_numbers]
 
     @property
     def rules(self) -> list[Rule]:
         return [self._lines.rule(code) for code in self.codes]
 
     @property
+    def tokens(self) -> frozenset[str]:
+        """The product tokens the group's User-agent lines name (lower-case)."""
+        found = (_record(self._lines.raw(number)) for number in self.agent_numbers)
+        return frozenset(filter(None, (product_token(r[1]) for r in found if r is not None)))
+
+    @property
     def label(self) -> str:
-        return " / ".join(line.text for line in self.agent_lines) + f" (line {self.agent_lines[0].number})"
+        return " / ".join(line.text for line in self.agent_lines) + f" (line {self.agent_numbers[0]})"
 
 
 def _order(specificity: int, code: int) -> int:
@@ -270,7 +284,7 @@ class MergedGroup:
     def __init__(self, token: str | None, groups: Iterable[Group]) -> None:
         self.token = token  # the token the groups name, "*", or None when no group applies
         self.groups = tuple(groups)
-        self._lines = self.groups[0]._lines if self.groups else _Lines("", array("I"))
+        self._lines = self.groups[0]._lines if self.groups else _Lines(b"", array("I"))
         self.extensions = tuple(
             sorted((ext for g in self.groups for ext in g.extensions), key=lambda e: e.line.number)
         )
@@ -386,7 +400,7 @@ class MergedGroup:
 _NO_MATCH = 1 << 80
 
 
-def _decode(content: str | bytes, limit: int) -> tuple[str, bool, int]:
+def _decode(content: str | bytes, limit: int) -> tuple[bytes, bool, int]:
     raw = utf8(content) if isinstance(content, str) else bytes(content)
     size = len(raw)
     # A UTF-8 byte order mark, whole or cut short, is not part of the first line.
@@ -400,9 +414,7 @@ def _decode(content: str | bytes, limit: int) -> tuple[str, bool, int]:
         # The line cut by the limit is incomplete: drop it rather than guess its meaning.
         cut = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
         raw = raw[: cut + 1] if cut >= 0 else b""
-    # Invalid UTF-8 is kept as surrogate escapes, which path normalisation turns back into the
-    # original octets (percent-encoded), so a Latin-1 path still matches byte for byte.
-    return raw.decode("utf-8", "surrogateescape"), truncated, size
+    return raw, truncated, size
 
 
 def _record(raw_line: str) -> tuple[str, str] | None:
@@ -444,30 +456,37 @@ class RobotsTxt:
         self.global_extensions: list[ExtensionLine] = []
         self.sitemaps: list[str] = []
         self._ignored = array("I")  # line numbers of unknown records and rules outside any group
-        self._lines = _Lines("", array("I"))
+        self._lines = _Lines(b"", array("I"))
         self.truncated = False
         self.size = 0
         self.line_count = 0
         self._merged: dict[str, MergedGroup] = {}
         self._named: dict[str, MergedGroup | None] = {}
+        self._derived: dict[Hashable, Any] = {}
         self._by_token: dict[str, list[Group]] = {}
 
     @classmethod
     def parse(cls, content: str | bytes, *, limit: int = PARSE_LIMIT) -> RobotsTxt:
         robots = cls()
-        text, robots.truncated, robots.size = _decode(content, limit)
+        data, robots.truncated, robots.size = _decode(content, limit)
+        # Invalid UTF-8 is kept as surrogate escapes, which path normalisation turns back into the
+        # original octets (percent-encoded), so a Latin-1 path still matches byte for byte.
+        text = data.decode("utf-8", "surrogateescape")
+        ascii_only = text.isascii()
         group: Group | None = None
         rules_seen = False  # an Allow/Disallow ends the User-agent list of the current group
         parts = _LINE_SPLIT.split(text)  # line, separator, line, separator, ..., line
         starts = array("I")
-        lines = robots._lines = _Lines(text, starts)
+        lines = robots._lines = _Lines(data, starts)
         robots.line_count = (len(parts) + 1) // 2
+        by_token = robots._by_token
         offset = 0
         for index in range(0, len(parts), 2):
             raw_line = parts[index]
             number = index // 2 + 1
             starts.append(offset)
-            offset += len(raw_line) + (len(parts[index + 1]) if index + 1 < len(parts) else 0)
+            size = len(raw_line) if ascii_only or raw_line.isascii() else len(utf8(raw_line))
+            offset += size + (len(parts[index + 1]) if index + 1 < len(parts) else 0)
             record = _record(raw_line)
             if record is None:
                 if raw_line.split("#", 1)[0].strip():
@@ -480,10 +499,12 @@ class RobotsTxt:
                     group = Group(lines)
                     robots.groups.append(group)
                     rules_seen = False
-                group.agent_lines.append(SourceLine(number, _evidence_text(raw_line)))
+                group.agent_numbers.append(number)
                 token = product_token(value)
                 if token:
-                    group.tokens.add(token)
+                    named = by_token.setdefault(token, [])
+                    if not named or named[-1] is not group:
+                        named.append(group)
             elif name is _ALLOW or name is _DISALLOW:
                 if group is None:
                     robots._ignored.append(number)
@@ -508,9 +529,6 @@ class RobotsTxt:
                     # AI-training lines are rules of the group, so a User-agent line after them
                     # starts a new group; Content-Signal and License are other records and do not.
                     rules_seen = rules_seen or name in _GROUP_RULES
-        for g in robots.groups:
-            for token in g.tokens:
-                robots._by_token.setdefault(token, []).append(g)
         return robots
 
     @property
@@ -522,6 +540,14 @@ class RobotsTxt:
     def tokens(self) -> frozenset[str]:
         """Every product token (lower-case) that some group names, ``*`` included."""
         return frozenset(self._by_token)
+
+    def derived(self, key: Hashable, build: Callable[[RobotsTxt], _T]) -> _T:
+        """What ``build`` derives from this file, computed once: origins that serve the same file
+        share the parsed copy (see core/content_cache.py), and with it every analysis of it."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        found: _T = self._derived[key]
+        return found
 
     def named_group(self, token: str) -> MergedGroup | None:
         """The groups that name ``token`` itself, merged; None when only ``*`` would apply."""

@@ -46,6 +46,9 @@ class Origin:
     robots: dict[str, Any] | None = None
     reasons: dict[tuple[str, str, str], Reason] = field(default_factory=dict)
     sources: Counter[str] = field(default_factory=Counter)
+    # Counts read off request, response and item records since the origin's last "origin"
+    # record: they stand in for the totals record when a killed crawl left none.
+    unsettled: Counter[str] = field(default_factory=Counter)
 
     def add_reason(self, evidence: dict[str, Any]) -> None:
         key = (evidence.get("source", ""), evidence.get("rule", ""), evidence.get("location", ""))
@@ -178,12 +181,15 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         kind = record["record"]
         if kind == "robots":
             origin(record["origin"]).robots = record
+        elif kind == "origin":
+            # A bounded crawl dropped this origin's counts from memory: they are settled here.
+            entry = origin(record["origin"])
+            entry.counts.update(record.get("counts") or {})
+            entry.unsettled.clear()
         elif kind in ("request", "response"):
             url = record.get("url")
             entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
-            if totals is None:  # without the totals, count what the records show
-                for key in _counted(record):
-                    entry.counts[key] += 1
+            entry.unsettled.update(_counted(record))
             if record.get("action") in ("blocked", "would-block", "marked"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
@@ -195,9 +201,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
                         entry.add_reason(evidence)
         elif kind == "item":
             entry = origin(record.get("origin") or NO_ORIGIN)
-            if totals is None:
-                for key in _counted(record):
-                    entry.counts[key] += 1
+            entry.unsettled.update(_counted(record))
             for source in record.get("denied_by", []):
                 entry.sources[f"item:{source}"] += 1
             for reason in record.get("reasons") or []:
@@ -205,4 +209,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
     if totals is not None:
         for name, counts in (totals.get("origins") or {}).items():
             origin(name).counts.update(counts)
+    else:  # without the totals, count what the records show
+        for entry in origins.values():
+            entry.counts.update(entry.unsettled)
     return Report(str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine))

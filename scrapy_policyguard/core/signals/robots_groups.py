@@ -41,32 +41,43 @@ def _written(group: MergedGroup, key: str) -> str:
     return key
 
 
+def _entries(robots: RobotsTxt, catalogue: AgentCatalogue, own: str) -> tuple[_Entry, ...]:
+    """The AI agents that some group of ``robots`` disallows something, grouped by identical rules."""
+    by_rules: dict[tuple[tuple[bool, str], ...], list[tuple[str, Agent, MergedGroup]]] = {}
+    for key in sorted(robots.tokens & catalogue.keys):
+        agent = catalogue.get(key)
+        group = robots.named_group(key)
+        if key == own or agent is None or group is None or not agent.signals:
+            continue
+        signature = group.signature
+        if any(not allow for allow, _ in signature):
+            # The catalogue's spelling, unless the site named another token of the same agent.
+            name = agent.token if product_token(agent.token) == key else _written(group, key)
+            by_rules.setdefault(signature, []).append((name, agent, group))
+    return tuple(
+        _Entry(
+            members[0][2],
+            tuple(members),
+            dict.fromkeys(set().union(*(agent.signals for _, agent, _ in members)), Outcome.DENY),
+        )
+        for members in by_rules.values()
+    )
+
+
 class AiGroups:
-    """The AI-crawler groups of one robots.txt, compiled for matching many paths."""
+    """The AI-crawler groups of one robots.txt, compiled for matching many paths.
+
+    The analysis is the file's (shared by every origin that serves the same bytes); the evidence
+    names this origin's robots.txt URL, so it is built here, once per entry and rule.
+    """
 
     __slots__ = ("_evidence", "entries", "robots_url")
 
     def __init__(self, robots: RobotsTxt, catalogue: AgentCatalogue, own_token: str, robots_url: str) -> None:
         self.robots_url = robots_url
         own = product_token(own_token)
-        by_rules: dict[tuple[tuple[bool, str], ...], list[tuple[str, Agent, MergedGroup]]] = {}
-        for key in sorted(robots.tokens & catalogue.keys):
-            agent = catalogue.get(key)
-            group = robots.named_group(key)
-            if key == own or agent is None or group is None or not agent.signals:
-                continue
-            signature = group.signature
-            if any(not allow for allow, _ in signature):
-                # The catalogue's spelling, unless the site named another token of the same agent.
-                name = agent.token if product_token(agent.token) == key else _written(group, key)
-                by_rules.setdefault(signature, []).append((name, agent, group))
-        self.entries = tuple(
-            _Entry(
-                members[0][2],
-                tuple(members),
-                dict.fromkeys(set().union(*(agent.signals for _, agent, _ in members)), Outcome.DENY),
-            )
-            for members in by_rules.values()
+        self.entries = robots.derived(
+            ("ai-groups", catalogue, own), lambda parsed: _entries(parsed, catalogue, own)
         )
         # Evidence depends only on the entry and the rule that matched (by its code): built once,
         # then shared.

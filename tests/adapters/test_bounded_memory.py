@@ -1,0 +1,134 @@
+"""Broad crawls hold a bounded number of origins: what is dropped is fetched again, never assumed.
+
+Real crawls with POLICYGUARD_MAX_ORIGINS set low visit origins one after another (a spider that
+requests the next URL from the callback of the previous one), so that which origin is dropped,
+and when, is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from crawling import coroutine_test, guard_stats, read_audit
+
+from scrapy_policyguard import PolicyDenied
+from scrapy_policyguard.adapters.runtime import GuardRuntime
+from scrapy_policyguard.cli.report.model import load_report
+from scrapy_policyguard.localweb import LocalWeb, Reply
+
+OPEN = "User-agent: *\nDisallow: /private/\n"
+
+
+class ChainSpider(scrapy.Spider):
+    """Requests ``urls`` one at a time, in order; ``before`` runs a step before a URL is requested."""
+
+    name = "chain"
+
+    def __init__(self, urls: list[str], before: dict[int, Callable[[], None]] | None = None, **kw: Any):
+        super().__init__(**kw)
+        self.urls = urls
+        self.before = before or {}
+        self.fetched: list[str] = []
+        self.denied: list[str] = []
+
+    def _request(self, index: int) -> scrapy.Request | None:
+        if index >= len(self.urls):
+            return None
+        if index in self.before:
+            self.before[index]()
+        return scrapy.Request(
+            self.urls[index],
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            cb_kwargs={"index": index},
+        )
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        yield self._request(0)
+
+    def parse(self, response: scrapy.http.Response, index: int):  # type: ignore[no-untyped-def]
+        self.fetched.append(response.url)
+        yield {"url": response.url}
+        following = self._request(index + 1)
+        if following is not None:
+            yield following
+
+    def failed(self, failure: Any):  # type: ignore[no-untyped-def]
+        if failure.check(PolicyDenied):
+            self.denied.append(failure.request.url)
+        following = self._request(failure.request.cb_kwargs["index"] + 1)
+        if following is not None:
+            yield following
+
+
+def sites(web: LocalWeb, count: int) -> list[str]:
+    hosts = [f"o{i}.test" for i in range(count)]
+    for host in hosts:
+        web.add(host, "/robots.txt", OPEN)
+        for path in ("/a", "/b", "/private/x"):
+            web.add(host, path, f"<html><body>{host}{path}</body></html>")
+    return hosts
+
+
+@coroutine_test
+async def test_a_dropped_origin_is_fetched_again_and_obeys_its_new_robots_txt(web, crawl, tmp_path: Path):
+    hosts = sites(web, 4)
+    urls = [f"http://{h}/a" for h in hosts] + [f"http://{hosts[0]}/b", f"http://{hosts[1]}/private/x"]
+
+    def close_o0() -> None:  # o0 was dropped by now; its robots.txt changes while it is gone
+        web.add(hosts[0], "/robots.txt", "User-agent: *\nDisallow: /\n")
+
+    audit = tmp_path / "audit.jsonl"
+    settings = {"POLICYGUARD_MAX_ORIGINS": 2, "POLICYGUARD_AUDIT_LOG": str(audit)}
+    crawler = await crawl(ChainSpider, settings, urls=urls, before={4: close_o0})
+    spider = crawler.spider
+    assert spider.fetched == [f"http://{h}/a" for h in hosts]
+    # Seen again after it was dropped: decided on the robots.txt it serves now, not on memory.
+    assert spider.denied == [f"http://{hosts[0]}/b", f"http://{hosts[1]}/private/x"]
+    assert web.count(hosts[0], "/b") == 0
+    assert web.count(hosts[0], "/robots.txt") == 2
+    assert web.count(hosts[1], "/robots.txt") == 2
+    assert web.count(hosts[1], "/private/x") == 0
+    stats = guard_stats(crawler)
+    assert stats["policyguard/cache/evicted"] == 4  # o0, o1, then o2 and o3 for the second visits
+    assert stats["policyguard/cache/refetched"] == 2
+    assert stats["policyguard/robots/fetched"] == 6
+    # The per-origin counts are bounded too: dropped ones are written as "origin" records.
+    records = read_audit(audit)
+    dropped = [r for r in records if r["record"] == "origin"]
+    assert dropped and len(records[-1]["origins"]) <= 2
+    report = load_report(audit)
+    counts = {o.origin: dict(o.counts) for o in report.origins.values()}
+    fetched_one = {"requests_allowed": 1, "items_allowed": 1}
+    assert counts[f"http://{hosts[0]}"] == {**fetched_one, "requests_denied": 1}
+    assert counts[f"http://{hosts[1]}"] == {**fetched_one, "requests_denied": 1}
+    assert counts[f"http://{hosts[2]}"] == fetched_one
+    assert counts[f"http://{hosts[3]}"] == fetched_one
+
+
+@coroutine_test
+async def test_a_response_is_judged_even_when_its_origin_was_dropped_in_flight(web, crawl):
+    # One slot, two origins, a bound of one: o1's robots.txt drops o0 while o0's page downloads.
+    hosts = sites(web, 2)
+    noai = Reply(body="<html><body>slow</body></html>", headers=[("X-Robots-Tag", "noai")], delay=0.5)
+    web.add(hosts[0], "/noai", noai)
+    settings = {"POLICYGUARD_MAX_ORIGINS": 1, "CONCURRENT_REQUESTS": 2}
+    crawler = await crawl(settings=settings, urls=[f"http://{hosts[0]}/noai", f"http://{hosts[1]}/a"])
+    decision = crawler.spider.decisions[f"http://{hosts[0]}/noai"]
+    assert decision.stage == "response"
+    assert [str(s) for s in decision.denied_by] == ["x-robots-tag"]
+    assert web.count(hosts[0], "/robots.txt") == 2  # dropped while the page downloaded
+
+
+@coroutine_test
+async def test_origins_serving_the_same_robots_txt_share_one_parsed_copy(web, crawl):
+    hosts = sites(web, 5)
+    crawler = await crawl(urls=[f"http://{h}/a" for h in hosts])
+    assert len(crawler.spider.fetched) == 5
+    documents = GuardRuntime.of(crawler).documents
+    assert len(documents.parsed_robots) == 1
+    assert documents.parsed_robots.hits == 4
