@@ -26,13 +26,32 @@ __all__ = [
     "utf8",
 ]
 
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_HEX = "0123456789ABCDEFabcdef"
-# Characters that may pass through unchanged: printable ASCII except '%', '*', '$' (handled
-# specially) and space.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _AUTHORITY_END = re.compile(r"[/?#]")
-_SAFE_RUN = re.compile(r"[!-#&-)+-~]*")
+# What stays as it is: RFC 3986 unreserved characters and the reserved characters whose escaped
+# and literal forms mean different things in a path or query (``/`` and ``%2F``, ``?`` and ``%3F``).
+_KEPT = r"A-Za-z0-9\-._~:/?#@!&'()+,;="
+_SAFE_RUN = re.compile(f"[{_KEPT}]*")
+_TO_NORMALISE = re.compile(f"%[0-9A-Fa-f]{{2}}|[^\\x00-\\x7f]+|[^{_KEPT}]")
+_ESCAPED_OCTET = [f"%{octet:02X}" for octet in range(256)]
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normal_forms() -> dict[str, str]:
+    """Every escape (in any case) and every ASCII character outside _KEPT, mapped to its normal form."""
+    forms = {}
+    for octet in range(256):
+        high, low = f"{octet:02X}"
+        normal = chr(octet) if octet in _UNRESERVED else f"%{high}{low}"
+        for h in {high, high.lower()}:
+            for lo in {low, low.lower()}:
+                forms[f"%{h}{lo}"] = normal
+        if octet < 128 and not _SAFE_RUN.fullmatch(chr(octet)):
+            forms[chr(octet)] = f"%{high}{low}"
+    return forms
+
+
+_NORMAL_FORMS = _normal_forms()
 
 
 def _surrogates(error: UnicodeError) -> tuple[bytes, int]:
@@ -54,45 +73,35 @@ def utf8(text: str) -> bytes:
     return text.encode("utf-8", "policyguard-surrogates")
 
 
-def _encode_byte(b: int) -> str:
-    return f"%{b:02X}"
+def _normal_form(match: re.Match[str]) -> str:
+    found = _NORMAL_FORMS.get(match.group())
+    if found is None:  # a run of non-ASCII characters: their UTF-8 octets, escaped
+        found = "".join(map(_ESCAPED_OCTET.__getitem__, utf8(match.group())))
+    return found
 
 
 def normalize_path(path: str) -> str:
     """Bring a path (or pattern piece) to one canonical percent-encoded form.
 
-    RFC 9309 §2.2.2 compares octets after percent-encoding: non-ASCII characters are
-    UTF-8 encoded, escapes of unreserved characters are decoded (``/%7Efoo`` is ``/~foo``),
-    other escapes are kept but upper-cased (``%3f`` is ``%3F``, and never ``?``). Bytes that
-    were not valid UTF-8 arrive as surrogate escapes and are encoded as the original octet.
-    A literal ``$`` or ``*`` becomes ``%24`` / ``%2A`` so that it can never be confused with
-    pattern syntax.
+    Two spellings of a path that a server cannot tell apart normalise alike; spellings that mean
+    different resources stay different (RFC 9309 §2.2.2, RFC 3986 §6.2.2):
+
+    - an escape of an unreserved character is decoded (``/%7Efoo`` is ``/~foo``);
+    - every other escape is kept, upper-cased (``%3f`` is ``%3F``, and never ``?``; ``%2F`` is
+      never ``/``);
+    - a character a URL may not hold literally is escaped: space, ``" < > \\ ^ ` { | } [ ]`` and
+      controls (``/a|b`` is ``/a%7Cb``, as Scrapy and browsers send it), and ``%`` not followed
+      by two hex digits is ``%25``;
+    - non-ASCII characters become their UTF-8 octets, escaped; bytes that were not valid UTF-8
+      arrive as surrogate escapes and are escaped as the original octet;
+    - a literal ``$`` or ``*`` becomes ``%24`` / ``%2A``, so it can never be read as pattern syntax.
+
+    Reserved characters that keep their meaning in a path or query (``: / ? # @ ! & ' ( ) + , ; =``)
+    are compared as written.
     """
-    if path.isascii() and _SAFE_RUN.fullmatch(path):
+    if _SAFE_RUN.fullmatch(path):
         return path
-    out: list[str] = []
-    i = 0
-    n = len(path)
-    while i < n:
-        m = _SAFE_RUN.match(path, i)
-        if m and m.end() > i:
-            out.append(m.group())
-            i = m.end()
-            continue
-        ch = path[i]
-        if ch == "%":
-            if i + 2 < n and path[i + 1] in _HEX and path[i + 2] in _HEX:
-                octet = int(path[i + 1 : i + 3], 16)
-                out.append(chr(octet) if octet in _UNRESERVED else _encode_byte(octet))
-                i += 3
-                continue
-            out.append("%25")
-        elif ch in "$*" or ord(ch) <= 0x20 or ch == "\x7f":
-            out.append(_encode_byte(ord(ch)))
-        else:
-            out.extend(_encode_byte(b) for b in utf8(ch))
-        i += 1
-    return "".join(out)
+    return _TO_NORMALISE.sub(_normal_form, path)
 
 
 def split_url(url: str) -> SplitResult | None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrapy_policyguard.core.paths import PathPattern, normalize_path, origin_of, path_of
+from scrapy_policyguard.core.robots import RobotsTxt
 
 # --------------------------------------------------------------------------- path_of
 
@@ -119,7 +120,8 @@ def test_normalize_path_google_examples(raw, expected):
         ("/\x7f", "/%7F"),
         ("/caf\udce9", "/caf%E9"),  # an invalid UTF-8 octet (surrogate escape) is encoded as itself
         ("/a#b", "/a#b"),
-        ("/!\"#&'()+,-./:;<=>?@[\\]^_`{|}~", "/!\"#&'()+,-./:;<=>?@[\\]^_`{|}~"),
+        # Reserved characters stay; those a URL may not hold literally are escaped.
+        ("/!\"#&'()+,-./:;<=>?@[\\]^_`{|}~", "/!%22#&'()+,-./:;%3C=%3E?@%5B%5C%5D%5E_%60%7B%7C%7D~"),
     ],
 )
 def test_normalize_path(raw, expected):
@@ -151,13 +153,6 @@ def test_encoded_and_raw_forms_normalise_alike(raw):
     # percent-encoding every octet of such text changes nothing after normalisation.
     encoded = "".join(f"%{b:02X}" for b in raw.encode("utf-8"))
     assert normalize_path(encoded) == normalize_path(raw)
-
-
-@pytest.mark.parametrize("char", ["{", "}", "|", "^", "`", '"', "<", ">", "\\", ":", "/", "?", "=", "&"])
-def test_escapes_of_other_ascii_are_kept(char):
-    # Only escapes of unreserved characters are decoded; every other ASCII escape stays distinct.
-    assert normalize_path(f"%{ord(char):02X}") == f"%{ord(char):02X}"
-    assert normalize_path(char) == char
 
 
 # --------------------------------------------------------------------------- PathPattern
@@ -297,3 +292,56 @@ def test_pattern_agrees_with_reference_matcher(body, anchored, path):
 )
 def test_origin_of(url, origin):
     assert origin_of(url) == origin
+
+
+# Characters a URL may not hold literally: Scrapy (w3lib's safe_url_string), browsers and curl send
+# them escaped, robots.txt authors write them literally. Both spellings normalise alike.
+UNSAFE = ' "<>\\^`{|}[]'
+
+
+@pytest.mark.parametrize("char", list(UNSAFE))
+def test_a_character_urls_cannot_hold_matches_its_escape_in_either_case(char):
+    escape = f"%{ord(char):02X}"
+    literal, upper, lower = (normalize_path(f"/a{c}b") for c in (char, escape, escape.lower()))
+    assert literal == upper == lower == f"/a{escape}b"
+
+
+@pytest.mark.parametrize("char", [*"-._~", "A", "z", "0"])
+def test_an_unreserved_character_matches_its_escape(char):
+    assert normalize_path(f"/a%{ord(char):02x}b") == normalize_path(f"/a%{ord(char):02X}b") == f"/a{char}b"
+
+
+@pytest.mark.parametrize("char", list(":/?#@!&'()+,;="))
+def test_a_reserved_character_and_its_escape_stay_different(char):
+    escape = f"%{ord(char):02X}"
+    assert normalize_path(f"/a{char}b") == f"/a{char}b"
+    assert normalize_path(f"/a{escape.lower()}b") == f"/a{escape}b"
+
+
+@pytest.mark.parametrize(
+    ("rule", "url"),
+    [
+        pytest.param("/*Ns=P_Topseller_Sort|style=List", "/c?Ns=P_Topseller_Sort%7Cstyle=List", id="pipe"),
+        pytest.param("/collections*?f[0]=", "/collections/all?f%5B0%5D=red", id="brackets"),
+        pytest.param("/{{product.url}}", "/%7B%7Bproduct.url%7D%7D", id="braces"),
+        pytest.param("/a b", "/a%20b", id="space"),
+        pytest.param('/q"x', "/q%22x", id="quote"),
+        pytest.param("/d\\e", "/d%5ce", id="backslash-lower-hex"),
+        pytest.param("/x^y", "/x%5Ey", id="caret"),
+        pytest.param("/p<q>", "/p%3Cq%3E", id="angle-brackets"),
+        pytest.param("/t`t", "/t%60t", id="backtick"),
+        pytest.param("/%7Cpipe", "/|pipe", id="escaped-rule-literal-url"),
+        pytest.param("/Löschen", "/L%C3%B6schen", id="non-ascii"),
+    ],
+)
+def test_rules_written_literally_match_urls_as_scrapy_sends_them(rule, url):
+    robots = RobotsTxt.parse(f"User-agent: *\nDisallow: {rule}\n")
+    matched = robots.group_for("ExampleBot").match(path_of("https://a.example" + url))
+    assert matched is not None and not matched.allow
+
+
+def test_escaped_reserved_characters_keep_their_distinction():
+    robots = RobotsTxt.parse("User-agent: *\nDisallow: /a?b\nDisallow: /c/d\n")
+    group = robots.group_for("ExampleBot")
+    assert group.match(path_of("https://a.example/a%3Fb")) is None
+    assert group.match(path_of("https://a.example/c%2Fd")) is None
