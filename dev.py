@@ -71,10 +71,10 @@ def main(argv: list[str]) -> None:
     ensure_installed()
     if task == "test":
         run([str(BIN / "pytest"), "-q", *rest])
-    elif task == "lint":
-        run([str(BIN / "ruff"), "check", "."])
-        run([str(BIN / "ruff"), "format", "--check", "."])
-        run([str(BIN / "mypy")])
+    elif task == "lint":  # all three run, so one report shows every problem
+        checks = [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]]
+        codes = [subprocess.run([str(BIN / c[0]), *c[1:]], cwd=ROOT, check=False).returncode for c in checks]
+        sys.exit(max(codes))
     else:
         run([str(BIN / "policyguard"), "demo", *rest])
 
