@@ -56,7 +56,7 @@ def serve(origins: int, pages: int, conn: Any) -> None:
     """The server process: builds the web, reports its proxy URL, serves until told to stop."""
     from corpus import realistic_robots
 
-    from scrapy_policyguard.localweb import LocalWeb, Reply
+    from scrapy_policyguard.demo.web import LocalWeb, Reply
 
     with LocalWeb() as web:
         for i in range(origins):

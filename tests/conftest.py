@@ -18,7 +18,7 @@ from crawling import BASE_SETTINGS, ListSpider
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
-from scrapy_policyguard.localweb import LocalWeb
+from scrapy_policyguard.demo.web import LocalWeb
 
 
 @pytest.fixture

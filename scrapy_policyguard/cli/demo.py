@@ -2,9 +2,12 @@
 
 The demo web is a set of local sites with real host names (x.com, www.reddit.com, a news site
 that blocks AI crawlers, an art site that says noai, a TDMRep publisher...) served from
-``example_project/demoweb/sites`` by :class:`~scrapy_policyguard.localweb.LocalWeb`; Scrapy reaches
+``example_project/demoweb/sites`` by :class:`~scrapy_policyguard.demo.web.LocalWeb`; Scrapy reaches
 them through its own proxy support (``http_proxy``), so no internet is needed. The crawl is the
 example project's ``demo`` spider, run by ``scrapy crawl`` as a user would run it.
+
+The wheel carries a copy of the repository's ``example_project/`` as
+``scrapy_policyguard/demo/example_project``, so the demo runs from any directory without a checkout.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import os
 import subprocess
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from ..adapters.feeds import policy_feeds
-from ..localweb import LocalWeb
+from ..demo.web import LocalWeb
 from .report.html import render_html
 from .report.model import load_report
 from .report.text import render_text
@@ -29,29 +33,28 @@ __all__ = ["find_project", "register"]
 
 def register(commands: Any) -> None:
     p = commands.add_parser("demo", help="crawl the local demo web with example_project and report")
-    p.add_argument("--project", type=Path, help="the example_project folder (default: found from here)")
+    p.add_argument("--project", type=Path, help="an example_project folder (default: the installed one)")
     p.add_argument("--out", type=Path, default=Path("out"), help="where feeds, audit log and report go")
     p.add_argument("--spider", default="demo", help="the spider to run (demo or search_demo)")
     p.add_argument("--serve", action="store_true", help="only serve the demo web until Ctrl-C")
     p.set_defaults(run=run)
 
 
-def find_project(start: Path | None = None) -> Path:
-    candidates = []
-    if start is not None:
-        candidates.append(start)
-    candidates += [Path.cwd() / "example_project", Path(__file__).resolve().parents[2] / "example_project"]
-    for candidate in candidates:
-        if (candidate / "scrapy.cfg").is_file() and (candidate / "demoweb" / "sites").is_dir():
-            return candidate.resolve()
-    raise SystemExit("policyguard demo: example_project/ not found; run from a checkout or pass --project")
+def find_project(given: Path | None = None) -> Path:
+    """The example project: ``given`` (``--project``), else the copy installed with the package."""
+    project = given or files("scrapy_policyguard") / "demo" / "example_project"
+    if isinstance(project, Path) and (project / "scrapy.cfg").is_file() and (project / "demoweb").is_dir():
+        return project.resolve()
+    raise SystemExit(f"policyguard demo: no example project with demoweb/ at {project}; pass --project")
 
 
 def run(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     with LocalWeb(sites_dir=project / "demoweb" / "sites") as web:
         if args.serve:
-            print(f"Demo web on {web.address}. Crawl it with:\n  cd {project}")
+            # The installed project lies in site-packages: crawl a copy, which writes its out/ there.
+            print(f"Demo web on {web.address}. Crawl it from a copy of the example project:")
+            print(f"  cp -r {project} my-demo && cd my-demo")
             print(f"  http_proxy={web.proxy_url} scrapy crawl {args.spider}\nCtrl-C to stop.")
             try:
                 while True:

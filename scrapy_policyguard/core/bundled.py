@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from .agents import AgentCatalogue
@@ -12,12 +13,15 @@ __all__ = ["bundled_agents", "bundled_packs", "bundled_rules_dir"]
 
 
 def bundled_rules_dir() -> Path:
-    """``rules/`` inside the installed package (wheel) or beside it (a source checkout)."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "rules", package.parent / "rules"):
-        if (candidate / "agents.yaml").is_file():
-            return candidate
-    raise FileNotFoundError(f"the bundled rules/ folder is missing next to {package}")
+    """``scrapy_policyguard/rules/``, which the build copies in from the repository's ``rules/``.
+
+    Only an installed (not editable) package has it: the tests run against one, so a wheel
+    without its rules fails them.
+    """
+    rules = files("scrapy_policyguard") / "rules"
+    if not isinstance(rules, Path) or not rules.joinpath("agents.yaml").is_file():
+        raise FileNotFoundError(f"the bundled rules are missing at {rules}: install the wheel, not editable")
+    return rules
 
 
 @cache

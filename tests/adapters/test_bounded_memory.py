@@ -17,7 +17,7 @@ from crawling import coroutine_test, guard_stats, read_audit
 from scrapy_policyguard import PolicyDenied
 from scrapy_policyguard.adapters.runtime import GuardRuntime
 from scrapy_policyguard.cli.report.model import load_report
-from scrapy_policyguard.localweb import LocalWeb, Reply
+from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 OPEN = "User-agent: *\nDisallow: /private/\n"
 

@@ -16,7 +16,7 @@ import pytest
 from crawling import coroutine_test, guard_stats, read_audit
 
 from scrapy_policyguard.cli.main import main
-from scrapy_policyguard.localweb import Reply
+from scrapy_policyguard.demo.web import Reply
 
 KILLABLE = Path(__file__).parent / "data" / "killable_crawl.py"
 #: Generous: on a loaded two-core machine Scrapy alone can take seconds to start.

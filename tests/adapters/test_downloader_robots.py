@@ -11,7 +11,7 @@ import scrapy
 from crawling import ListSpider, coroutine_test, guard_stats, read_audit
 
 from scrapy_policyguard import PolicyGuardConfigError
-from scrapy_policyguard.localweb import Reply
+from scrapy_policyguard.demo.web import Reply
 
 PAGES = ["/", "/a", "/b", "/private/1", "/private/2", "/c", "/d", "/e"]
 

@@ -19,7 +19,7 @@ from crawling import ListSpider, coroutine_test, guard_stats, read_audit
 
 from scrapy_policyguard.adapters.fetch import DOCUMENT_MAXSIZE
 from scrapy_policyguard.core.robots import PARSE_LIMIT
-from scrapy_policyguard.localweb import Reply
+from scrapy_policyguard.demo.web import Reply
 
 OK = "ok.test"
 OK_ROBOTS = "User-agent: *\nDisallow: /private\n"

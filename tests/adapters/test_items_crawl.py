@@ -12,7 +12,7 @@ from crawling import coroutine_test, guard_stats, read_audit
 from item_types import ArticleItem, AttrsItem, BareItem, DataItem, FrozenItem
 
 from scrapy_policyguard import policy_feeds
-from scrapy_policyguard.localweb import Reply
+from scrapy_policyguard.demo.web import Reply
 
 PAGE = "<html><head>{head}</head><body><h1>{title}</h1>{body}</body></html>"
 

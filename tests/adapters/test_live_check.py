@@ -18,7 +18,7 @@ from crawling import coroutine_test
 from scrapy.crawler import Crawler
 
 from scrapy_policyguard.adapters.live_check import CheckResult, CheckSpider, check_settings
-from scrapy_policyguard.localweb import LocalWeb, Reply
+from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 DATA = Path(__file__).parents[1] / "cli" / "data" / "check"
 LICENSE = DATA / "license.xml"

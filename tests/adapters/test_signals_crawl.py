@@ -8,7 +8,7 @@ import pytest
 from crawling import ListSpider, coroutine_test, guard_stats, read_audit
 
 from scrapy_policyguard import check
-from scrapy_policyguard.localweb import Reply
+from scrapy_policyguard.demo.web import Reply
 
 GPTBOT_ONLY = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
 SIGNAL = "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"

@@ -23,7 +23,7 @@ import pytest
 
 from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.core.engine import check
-from scrapy_policyguard.localweb import LocalWeb, Reply
+from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 DATA = Path(__file__).parent / "data" / "check"
 ROBOTS_DISALLOW = DATA / "robots-disallow.txt"

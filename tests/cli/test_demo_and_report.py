@@ -17,11 +17,12 @@ from crawling import coroutine_test, guard_stats, read_audit
 from scrapy.utils.test import get_crawler
 
 from scrapy_policyguard import policy_feeds
+from scrapy_policyguard.cli.demo import find_project
 from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.cli.report.model import load_report
-from scrapy_policyguard.localweb import LocalWeb
+from scrapy_policyguard.demo.web import LocalWeb
 
-PROJECT = Path(__file__).resolve().parents[2] / "example_project"
+PROJECT = find_project()  # the copy installed with the package, which `policyguard demo` crawls
 EXPECTED = yaml.safe_load((PROJECT / "demoweb" / "expected.yaml").read_text("utf-8"))
 
 

@@ -16,7 +16,7 @@ import os
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-from scrapy_policyguard.localweb import LocalWeb, Reply
+from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 ORIGINS = {
     "open.test": "User-agent: *\nAllow: /\n",

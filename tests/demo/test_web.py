@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapy_policyguard.localweb import LocalWeb, Reply, Seen
+from scrapy_policyguard.demo.web import LocalWeb, Reply, Seen
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
-"""A small local web of virtual hosts on 127.0.0.1 for integration tests, demos and benchmarks.
+"""A small local web of virtual hosts on 127.0.0.1: ``policyguard demo`` serves the demo web with it.
 
-Policies key on real host names (robots.txt is per origin, terms and AI signals per domain), yet tests
-must never touch the network. ``LocalWeb`` runs one threaded HTTP/1.1 server that is both an HTTP
-proxy and an origin server: it routes on the host of the absolute URI in the request line (proxy mode)
-or on the ``Host`` header (direct mode). Point Scrapy at it with ``request.meta["proxy"] =
-web.proxy_url`` (or the ``http_proxy`` environment variable) and ``http://x.com/home`` is answered
-locally. Replies can be slow, stalled, reset or gzipped so that failure handling is testable too.
+Policies key on real host names (robots.txt is per origin, terms and AI signals per domain), yet the
+demo and the tests must never touch the network. ``LocalWeb`` runs one threaded HTTP/1.1 server that
+is both an HTTP proxy and an origin server: it routes on the host of the absolute URI in the request
+line (proxy mode) or on the ``Host`` header (direct mode). Point Scrapy at it with
+``request.meta["proxy"] = web.proxy_url`` (or the ``http_proxy`` environment variable) and
+``http://x.com/home`` is answered locally. Replies can be slow, stalled, reset or gzipped so that
+failure handling is testable too.
 
-Only the standard library and PyYAML are used, so the helper ships with the package. Plain ``http``
-only: ``CONNECT`` (HTTPS through the proxy) is not supported.
+The installed demo needs it, so it ships in the package; the integration tests and benchmarks reuse
+it. Only the standard library and PyYAML are used. Plain ``http`` only: ``CONNECT`` (HTTPS through
+the proxy) is not supported.
 """
 
 from __future__ import annotations
@@ -255,7 +257,7 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup that can take seconds.
         TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = self.socket.getsockname()[:2]
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conns_changed:
@@ -460,8 +462,7 @@ class LocalWeb:
         """``"127.0.0.1:PORT"`` of the running server."""
         if self._server is None:
             raise RuntimeError("LocalWeb is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{self._server.server_name}:{self._server.server_port}"
 
     @property
     def proxy_url(self) -> str:
