@@ -41,7 +41,8 @@ def _normal_forms() -> dict[str, str]:
     """Every escape (in any case) and every ASCII character outside _KEPT, mapped to its normal form."""
     forms = {}
     for octet in range(256):
-        high, low = f"{octet:02X}"
+        hexes = f"{octet:02X}"
+        high, low = hexes[0], hexes[1]
         normal = chr(octet) if octet in _UNRESERVED else f"%{high}{low}"
         for h in {high, high.lower()}:
             for lo in {low, low.lower()}:

@@ -114,7 +114,8 @@ def _convert(
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
             result[key] = _convert(value_node, (*path, str(key)), lines, constructor, line_of)
             # A field's line is its key's, also when its value is a block on the lines below.
-            lines[(*path, str(key))] = line_of(key_node.start_mark)
+            field_path: PathKey = (*path, str(key))
+            lines[field_path] = line_of(key_node.start_mark)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), lines, constructor, line_of) for i, item in enumerate(node.value)]

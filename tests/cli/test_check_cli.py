@@ -469,7 +469,7 @@ def test_bad_syntax_exits_2(capsys, options, message):
 def run_command(*argv: object) -> Run:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy", "all_proxy")}
     done = subprocess.run(
-        [sys.executable, "-m", "scrapy_policyguard.cli.main", *map(str, argv)],
+        [str(Path(sys.executable).with_name("policyguard")), *map(str, argv)],
         capture_output=True,
         text=True,
         timeout=120,

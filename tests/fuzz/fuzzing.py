@@ -2,7 +2,7 @@
 
 The contract every parser is held to (the project's words): *no exception escapes a parser; bad
 input becomes no statement plus a warning, or a documented error type* (``TdmRepError``,
-``RslError``, ``SFVError``, ``RuleFileError``, ``ValueError`` for invalid product tokens).
+``RslError``, ``RuleFileError``, ``ValueError`` for invalid product tokens).
 :func:`attempt` checks it for one call.
 
 Profiles

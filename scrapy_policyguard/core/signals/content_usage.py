@@ -6,20 +6,30 @@ Dictionary; for a known label only the Token ``y`` (allow) or ``n`` (disallow) c
 else (a bare key, a String, ``no``) is unknown; unknown labels are ignored; a value that fails to
 parse says nothing at all. Labels of earlier drafts (``ai``, ``tdm``, ``all``, ``train-genai``...)
 count only when the legacy mapping is switched on, and are then marked inferred.
+
+The Dictionary is parsed by ``http-sf`` (Mark Nottingham's maintained RFC 9651 parser, which follows
+the RFC's parsing algorithms step by step) rather than by a parser of our own; it keeps a Token
+(``http_sf.Token``) apart from a String, which the vocabulary's rules depend on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
-from ..decision import Evidence, Outcome
+import http_sf
+
+from ..decision import Evidence, Outcome, Source
 from ..purposes import AIPREF_LABELS, AIPREF_LEGACY_LABELS, Purpose
-from ..sfv import SFVError, Token, parse_dictionary
 
 __all__ = ["SOURCE", "UsagePreference", "combine_most_restrictive", "parse_usage"]
 
-SOURCE = "content-usage"
+SOURCE = Source.CONTENT_USAGE
 _TOKENS = {"y": Outcome.ALLOW, "n": Outcome.DENY}
+
+# A member: its Item or Inner List, and its parameters.
+_Member = tuple[object, Mapping[str, object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +63,8 @@ class UsagePreference:
 
 def parse_usage(value: str, *, legacy: bool = False) -> UsagePreference:
     try:
-        members = parse_dictionary(value.strip())
-    except SFVError as exc:
+        members = _dictionary(value)
+    except http_sf.StructuredFieldError as exc:
         return UsagePreference(error=f"not a valid RFC 9651 dictionary ({exc}): no preference")
     effects: dict[Purpose, Outcome] = {}
     legacy_used: list[str] = []
@@ -81,19 +91,32 @@ def parse_usage(value: str, *, legacy: bool = False) -> UsagePreference:
     )
 
 
+def _dictionary(value: str) -> dict[str, _Member]:
+    """The members of an RFC 9651 Dictionary; raises ``StructuredFieldError`` on any syntax error.
+
+    http-sf parses bytes, and a field that is not ASCII fails parsing (RFC 9651 §4.2).
+    """
+    try:
+        data = value.strip().encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise http_sf.StructuredFieldError("non-ASCII character", position=exc.start) from None
+    # A Dictionary member is always parsed as an (Item or Inner List, parameters) pair.
+    return cast(dict[str, _Member], http_sf.parse(data, tltype="dictionary"))
+
+
 def _apply(
-    member: object,
+    member: _Member,
     purposes: frozenset[Purpose],
     effects: dict[Purpose, Outcome],
     exceptions: list[str],
     *,
     only_unset: bool = False,
 ) -> None:
-    value, params = member  # type: ignore[misc]
-    if not isinstance(value, Token) or value not in _TOKENS:
+    value, params = member
+    outcome = _TOKENS.get(str(value)) if isinstance(value, http_sf.Token) else None
+    if outcome is None:
         return
-    outcome = _TOKENS[value]
-    if outcome is Outcome.DENY and isinstance(params, dict) and "exceptions" in params:
+    if outcome is Outcome.DENY and "exceptions" in params:
         exceptions.append(str(params["exceptions"]))
     for purpose in purposes:
         if only_unset and purpose in effects:

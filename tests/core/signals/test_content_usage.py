@@ -7,9 +7,16 @@ duplicate keys: last one wins. Labels are ``train-ai`` and ``search`` (-07) plus
 Labels of earlier drafts count only with the legacy mapping on, and are then inferred
 (signals-research.md §4.1). CC signals put an ``exceptions`` parameter on a ``n`` (§8.9), which
 the vocabulary ignores and we surface as a condition.
+
+The Dictionary itself is parsed by http-sf. The RFC 9651 cases below (from §4.2 and
+draft-ietf-aipref-vocab-07 §6) are the syntax this reading depends on, checked through
+parse_usage: Token against String, duplicate keys, parameters, inner lists, upper-case keys, and
+a syntax error anywhere making the whole value say nothing.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -51,8 +58,36 @@ VALID = [
     pytest.param("", {}, id="empty"),
 ]
 
+# RFC 9651 syntax the reading depends on (expectations written from the RFC, not from a parser).
+SYNTAX = [
+    pytest.param('train-ai=n, search="n"', {TRAIN: N}, id="token-n-counts-string-n-does-not"),
+    pytest.param("train-ai=?1, search=y", {SEARCH: Y}, id="explicit-boolean-true-unknown"),
+    pytest.param("train-ai=*n, search=n/a", {}, id="longer-tokens-unknown"),
+    pytest.param("train-ai=n, search=y, train-ai=y", {TRAIN: Y, SEARCH: Y}, id="duplicate-apart-last-wins"),
+    pytest.param("train-ai=n, train-ai;p=n", {}, id="duplicate-bare-key-last-wins"),
+    pytest.param("train-ai=n;q=0.5;x, search=y;p", {TRAIN: N, SEARCH: Y}, id="parameters-ignored"),
+    pytest.param('train-ai;has;parameters="?"', {}, id="vocab-6.4.2-params-on-bare-key"),
+    pytest.param("train-ai=n; q=2", {TRAIN: N}, id="space-after-semicolon"),
+    pytest.param("train-ai=(n y);p, search=n", {SEARCH: N}, id="inner-list-not-a-token"),
+    pytest.param("train-ai=( n  y ), search=n", {SEARCH: N}, id="inner-list-extra-spaces"),
+    pytest.param("train-ai=(), search=n", {SEARCH: N}, id="empty-inner-list"),
+    pytest.param("train-ai=n,search=y", {TRAIN: N, SEARCH: Y}, id="no-whitespace"),
+    pytest.param("train-ai=n\t,\tsearch=y", {TRAIN: N, SEARCH: Y}, id="tab-around-comma"),
+    pytest.param("train-ai=n, k*_-.0=1, *k=2", {TRAIN: N}, id="key-charset"),
+    pytest.param(
+        'train-ai=n, i=-15, j=123456789012345, d=-123456789012.123, s="a\\"b\\\\", e="", t=?0',
+        {TRAIN: N},
+        id="numbers-strings-booleans",
+    ),
+    pytest.param(
+        'train-ai=n, b=:aGVsbG8=:, u=:aGVsbG8:, z=::, at=@1659578233, ds=%"f%c3%bc%c3%bc"',
+        {TRAIN: N},
+        id="bytes-unpadded-bytes-date-display-string",
+    ),
+]
 
-@pytest.mark.parametrize(("value", "effects"), VALID)
+
+@pytest.mark.parametrize(("value", "effects"), VALID + SYNTAX)
 def test_parse_usage(value, effects):
     pref = parse_usage(value)
     assert pref.effects == effects
@@ -70,8 +105,45 @@ INVALID = [
     pytest.param('train-ai="n', id="unterminated-string"),
 ]
 
+# RFC 9651 syntax errors: each value holds a ``train-ai=n`` that would count if the value parsed.
+SYNTAX_ERRORS = [
+    pytest.param("train-AI=n", id="vocab-6.4.1-uppercase-inside-key"),
+    pytest.param("train-ai=n, Search=y", id="uppercase-later-key"),
+    pytest.param("train-ai=n;Exceptions=cc-cr", id="uppercase-param-key"),
+    # The vocab draft prints this example with a trailing ';', which RFC 9651 §4.2.3.2 rejects.
+    pytest.param('train-ai=n;has;parameters="?";', id="vocab-6.4.2-trailing-semicolon"),
+    pytest.param("train-ai=n, search=y, ", id="trailing-comma-space"),
+    pytest.param("train-ai=n,,search=y", id="empty-member"),
+    pytest.param(",train-ai=n", id="leading-comma"),
+    pytest.param("train-ai =n", id="space-before-equals"),
+    pytest.param("train-ai= n", id="space-after-equals"),
+    pytest.param("train-ai=n ;q=2", id="space-before-semicolon"),
+    pytest.param("train-ai=n, 1b=2", id="numeric-first-char"),
+    pytest.param("train-ai=n, b!=2", id="bad-key-char"),
+    pytest.param("train-ai=n, x=", id="equals-without-value"),
+    pytest.param(r'train-ai=n, x="\a"', id="bad-escape"),
+    pytest.param('train-ai=n, x="\x01"', id="control-char-in-string"),
+    pytest.param('train-ai=n, x="\x7f"', id="del-in-string"),
+    pytest.param('train-ai=n, x="é"', id="non-ascii-in-string"),
+    pytest.param("train-ai=n, x=1234567890123456", id="16-digit-integer"),
+    pytest.param("train-ai=n, x=1.2345", id="4-fraction-digits"),
+    pytest.param("train-ai=n, x=1.", id="decimal-without-fraction"),
+    pytest.param("train-ai=n, x=1234567890123.5", id="13-digit-decimal-integer-part"),
+    pytest.param("train-ai=n, x=-", id="lone-minus"),
+    pytest.param("train-ai=n, x=1x", id="junk-after-number"),
+    pytest.param("train-ai=n, x=?2", id="bad-boolean"),
+    pytest.param("train-ai=n, x=:aGVsbG8=", id="unterminated-bytes"),
+    pytest.param("train-ai=n, x=:a$b=:", id="bad-base64-char"),
+    pytest.param("train-ai=n, x=@1.5", id="decimal-date"),
+    pytest.param('train-ai=n, x=%"%C3%BC"', id="uppercase-percent-in-display-string"),
+    pytest.param('train-ai=n, x=%"%c3"', id="bad-utf8-in-display-string"),
+    pytest.param("train-ai=n, x=(1 2", id="unterminated-inner-list"),
+    pytest.param("train-ai=n, x=(1,2)", id="comma-in-inner-list"),
+    pytest.param("train-ai=n, x=((1))", id="nested-inner-list"),
+]
 
-@pytest.mark.parametrize("value", INVALID)
+
+@pytest.mark.parametrize("value", INVALID + SYNTAX_ERRORS)
 def test_a_value_that_does_not_parse_says_nothing(value):
     pref = parse_usage(value)
     assert pref.effects == {}
@@ -80,6 +152,18 @@ def test_a_value_that_does_not_parse_says_nothing(value):
     evidence = pref.evidence("Content-Usage: " + value, "header Content-Usage", "d")
     assert evidence.effects == {}
     assert "error" in evidence.refs
+
+
+@pytest.mark.parametrize("value", ["Train-AI=n", "train-ai=n search=y"])
+def test_the_error_gives_the_parser_s_reason(value):
+    error = parse_usage(value).error
+    assert re.fullmatch(r"not a valid RFC 9651 dictionary \(.+ at position \d+.*\): no preference", error)
+
+
+def test_a_non_ascii_value_fails_at_its_first_non_ascii_character():
+    assert parse_usage("train-ai=n, é=y").error == (
+        "not a valid RFC 9651 dictionary (non-ASCII character at position 12): no preference"
+    )
 
 
 # --------------------------------------------------------------------------- legacy labels
@@ -144,6 +228,12 @@ EXCEPTIONS = [
     pytest.param('train-ai=n;exceptions="cc-cr-ec"', {TRAIN: N}, ("cc-cr-ec",), False, id="string-param"),
     pytest.param("train-ai=y;exceptions=cc-cr", {TRAIN: Y}, (), False, id="only-on-a-disallow"),
     pytest.param("train-ai=no;exceptions=cc-cr", {}, (), False, id="not-on-an-unknown"),
+    pytest.param(
+        "train-ai=n;exceptions=a;exceptions=b", {TRAIN: N}, ("b",), False, id="duplicate-param-last-wins"
+    ),
+    pytest.param(
+        "train-ai=n;exceptions=cc-cr, train-ai=n", {TRAIN: N}, (), False, id="params-go-with-replaced-value"
+    ),
     pytest.param(
         "train-genai=n;exceptions=cc-cr-ec", {TRAIN: N}, ("cc-cr-ec",), True, id="cc-example-legacy-label"
     ),

@@ -1,7 +1,7 @@
 """RSL licence documents (scrapy_policyguard.core.signals.rsl).
 
 Evaluation cases are in data/rsl_cases.yaml (RSL 1.0, signals-research.md §6.3-6.4). Documents are
-parsed with expat after refusing any DOCTYPE or ENTITY declaration, so that no entity is ever
+parsed with defusedxml, refusing any DOCTYPE or ENTITY declaration, so that no entity is ever
 expanded.
 """
 
@@ -107,6 +107,8 @@ REFUSED = [
     pytest.param("<rsl><content url='/'>", "well-formed", id="not-well-formed"),
     pytest.param("", "well-formed", id="empty"),
     pytest.param("License: https://a.example/l.xml", "well-formed", id="not-xml"),
+    pytest.param('<?xml version="1.0" encoding="x-no"?><rsl/>', "unknown encoding", id="unknown-encoding"),
+    pytest.param('<?xml version="1.0" encoding="utf-7"?><rsl/>', "multi-byte", id="unusable-encoding"),
     pytest.param("<html><body>404</body></html>", "root element", id="html-error-page"),
     pytest.param(rsl("<content url='/'>" + " " * (1024 * 1024) + "</content>"), "larger", id="too-large"),
 ]
@@ -128,6 +130,21 @@ def test_doctype_is_refused_in_any_encoding():
     )
     with pytest.raises(RslError):
         RslDocument.parse(text.encode("utf-16"), DOC_URL)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(f'<content url="/{"a" * 1_000_000}"><license/></content>', id="huge-attribute"),
+        pytest.param(
+            '<content url="/"><license/>' + "<x>" * 50_000 + "</x>" * 50_000 + "</content>", id="deep-nesting"
+        ),
+    ],
+)
+def test_large_documents_within_the_size_limit_parse(body):
+    # Bounded by the 1 MB limit only: the parser builds deep or wide trees without recursion.
+    (content,) = RslDocument.parse(rsl(body), DOC_URL).contents
+    assert content.url.startswith("/")
 
 
 # --------------------------------------------------------------------------- parsing details
