@@ -1,17 +1,31 @@
-"""Crawl throughput three ways: no robots.txt checking, Scrapy's RobotsTxtMiddleware, policyguard.
+"""Crawl cost three ways: no robots.txt checking, Scrapy's RobotsTxtMiddleware, policyguard.
 
-    python benchmarks/crawl.py                   # 50 origins x 100 pages, 3 rounds (a few minutes)
-    python benchmarks/crawl.py --quick           # tiny, to check the script runs
-    python benchmarks/crawl.py --origins 60 --pages 120 --rounds 5 --json
+    python benchmarks/crawl.py                      # narrow: 50 origins x 100 pages, 3 rounds
+    python benchmarks/crawl.py --profile broad      # broad: 3,000 origins x 2 pages, 3 rounds
+    python benchmarks/crawl.py --profile broad --curve   # memory at 1k/3k/6k/10k origins
+    python benchmarks/crawl.py --quick              # tiny, to check the script runs
 
-A LocalWeb of many virtual origins runs in its own process (so it has a core of its own); each
-origin has a realistic robots.txt of a few hundred lines (rules, AI-crawler groups that reserve
-/private/, Content-Signal and Content-Usage lines), some have a tdmrep.json or an RSL licence, and
-its HTML pages carry links and, on some, robots meta tags. The same crawl (every page of every
-origin, found by following links) runs in a fresh process per mode, the modes alternating round
-after round so that machine noise hits them alike. Reported per mode: pages per second (median of
-the rounds), process CPU time per page (``resource.getrusage``, steadier than wall time on a
-shared machine), requests that were not pages, and peak memory; then the ratios.
+A LocalWeb of many virtual origins runs in its own process (so it has a core of its own). The same
+crawl (every page of every origin, found by following links) runs in a fresh process per mode, the
+modes alternating round after round so that machine noise hits them alike. Reported per mode:
+pages per second (median of the rounds), process CPU time per page (``resource.getrusage``,
+steadier than wall time on a shared machine), peak RSS, requests that were not pages; then the
+ratios.
+
+Profiles:
+
+``narrow``  few origins, many pages: each origin has a generated robots.txt of a few hundred rules
+            (AI-crawler groups, Content-Signal and Content-Usage lines); some have a tdmrep.json
+            or an RSL licence; pages carry robots meta tags.
+``broad``   the shape of crawls for AI data: many origins, two pages each, every origin serving
+            Wikipedia's real robots.txt (benchmarks/data/robots/wikipedia.org.txt, 421 lines).
+            By default each origin's copy differs by one Sitemap line, so no two files are
+            identical and nothing can be shared between origins; ``--same-robots`` serves the very
+            same bytes everywhere (as hosting platforms and multi-host sites do). Peak RSS per
+            origin is reported over the no-robots baseline.
+
+``--curve`` runs no-robots and policyguard (default POLICYGUARD_MAX_ORIGINS, and 500) at 1,000,
+3,000, 6,000 and 10,000 origins, one round each, to show whether memory is bounded.
 """
 
 from __future__ import annotations
@@ -33,18 +47,20 @@ sys.path.insert(0, str(HERE))
 
 MODES = ("none", "scrapy", "policyguard")
 TOKEN = "BenchBot"
+PROFILES = {"narrow": (50, 100), "broad": (3000, 2)}
+CURVE = (1000, 3000, 6000, 10000)
 
 
 def host(index: int) -> str:
     return f"site{index}.bench"
 
 
-def page(index: int, number: int, pages: int) -> str:
+def page(index: int, number: int, pages: int, meta_tags: bool) -> str:
     links = "".join(
         f'<li><a href="/articles/{(number + step) % pages}">next {step}</a></li>' for step in (1, 2, 3, 7)
     )
-    meta = '<meta name="robots" content="noarchive">' if number % 10 == 3 else ""
-    tdm = '<meta name="tdm-reservation" content="0">' if number % 10 == 5 else ""
+    meta = '<meta name="robots" content="noarchive">' if meta_tags and number % 10 == 3 else ""
+    tdm = '<meta name="tdm-reservation" content="0">' if meta_tags and number % 10 == 5 else ""
     text = " ".join(f"word{(number * 31 + i) % 997}" for i in range(400))
     return (
         f"<!DOCTYPE html><html><head><title>Article {number} of {host(index)}</title>{meta}{tdm}</head>"
@@ -52,44 +68,69 @@ def page(index: int, number: int, pages: int) -> str:
     )
 
 
-def serve(origins: int, pages: int, conn: Any) -> None:
-    """The server process: builds the web, reports its proxy URL, serves until told to stop."""
+def serve_narrow(web: Any, origins: int, pages: int) -> None:
     from corpus import realistic_robots
 
-    from scrapy_policyguard.demo.web import LocalWeb, Reply
+    from scrapy_policyguard.demo.web import Reply
+
+    for i in range(origins):
+        name = host(i)
+        robots = realistic_robots(i, rules=150 + (i * 37) % 200, block_ai="/private/")
+        if i % 10 == 0:
+            robots = f"License: http://{name}/license.xml\n" + robots
+            web.add(
+                name,
+                "/license.xml",
+                Reply(
+                    body='<rsl xmlns="https://rslstandard.org/rsl"><content url="/private/"><license>'
+                    '<prohibits type="usage">ai-train</prohibits></license></content></rsl>',
+                    content_type="application/rsl+xml",
+                ),
+            )
+        if i % 5 == 0:
+            web.add(
+                name,
+                "/.well-known/tdmrep.json",
+                Reply(
+                    body='[{"location": "/private/", "tdm-reservation": 1}]', content_type="application/json"
+                ),
+            )
+        web.add(name, "/robots.txt", robots)
+        for n in range(pages):
+            web.add(name, f"/articles/{n}", page(i, n, pages, meta_tags=True))
+
+
+def serve_broad(web: Any, origins: int, pages: int, same_robots: bool) -> None:
+    from scrapy_policyguard.demo.web import Reply
+
+    real = (HERE / "data" / "robots" / "wikipedia.org.txt").read_bytes()
+
+    def robots_of(name: str) -> Any:
+        body = real if same_robots else real + f"\nSitemap: http://{name}/sitemap.xml\n".encode()
+        return lambda seen: Reply(body=body, content_type="text/plain")
+
+    for i in range(origins):
+        name = host(i)
+        web.add(name, "/robots.txt", robots_of(name))
+        for n in range(pages):
+            body = page(i, n, pages, meta_tags=False)
+            web.add(name, f"/articles/{n}", lambda seen, body=body: Reply(body=body))
+
+
+def serve(profile: str, origins: int, pages: int, same_robots: bool, conn: Any) -> None:
+    """The server process: builds the web, reports its proxy URL, serves until told to stop."""
+    from scrapy_policyguard.demo.web import LocalWeb
 
     with LocalWeb() as web:
-        for i in range(origins):
-            name = host(i)
-            robots = realistic_robots(i, rules=150 + (i * 37) % 200, block_ai="/private/")
-            if i % 10 == 0:
-                robots = f"License: http://{name}/license.xml\n" + robots
-                web.add(
-                    name,
-                    "/license.xml",
-                    Reply(
-                        body='<rsl xmlns="https://rslstandard.org/rsl"><content url="/private/"><license>'
-                        '<prohibits type="usage">ai-train</prohibits></license></content></rsl>',
-                        content_type="application/rsl+xml",
-                    ),
-                )
-            if i % 5 == 0:
-                web.add(
-                    name,
-                    "/.well-known/tdmrep.json",
-                    Reply(
-                        body='[{"location": "/private/", "tdm-reservation": 1}]',
-                        content_type="application/json",
-                    ),
-                )
-            web.add(name, "/robots.txt", robots)
-            for n in range(pages):
-                web.add(name, f"/articles/{n}", page(i, n, pages))
+        if profile == "narrow":
+            serve_narrow(web, origins, pages)
+        else:
+            serve_broad(web, origins, pages, same_robots)
         conn.send(web.proxy_url)
         conn.recv()  # "stop"
 
 
-def worker(mode: str, proxy: str, origins: int, pages: int) -> dict[str, Any]:
+def worker(mode: str, proxy: str, origins: int, pages: int, max_origins: int | None) -> dict[str, Any]:
     """One crawl in this process; returns its figures."""
     os.environ["http_proxy"] = proxy
     os.environ.pop("no_proxy", None)
@@ -131,6 +172,8 @@ def worker(mode: str, proxy: str, origins: int, pages: int) -> dict[str, Any]:
             POLICYGUARD_PURPOSE="ai-train",
             POLICYGUARD_ITEM_ACTION="tag",
         )
+        if max_origins is not None:
+            settings["POLICYGUARD_MAX_ORIGINS"] = max_origins
     process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(Bench)
     process.crawl(crawler)
@@ -161,105 +204,190 @@ def worker(mode: str, proxy: str, origins: int, pages: int) -> dict[str, Any]:
         "cpu_s": (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime),
         "max_rss_mib": cpu_end.ru_maxrss / 1024,
         "denied": stats.get("policyguard/requests/denied", stats.get("robotstxt/forbidden", 0)),
+        "evicted": stats.get("policyguard/cache/evicted", 0),
     }
 
 
-def run_worker(mode: str, proxy: str, origins: int, pages: int) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        mode,
-        "--proxy",
-        proxy,
-        "--origins",
-        str(origins),
-        "--pages",
-        str(pages),
-    ]
+def run_worker(
+    mode: str, proxy: str, origins: int, pages: int, max_origins: int | None = None
+) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", mode, "--proxy", proxy]
+    command += ["--origins", str(origins), "--pages", str(pages)]
+    if max_origins is not None:
+        command += ["--max-origins", str(max_origins)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{mode} crawl failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--origins", type=int, default=50)
-    parser.add_argument("--pages", type=int, default=100, help="pages per origin")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="5 origins x 10 pages, 1 round")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--proxy", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.proxy, args.origins, args.pages)))
-        return
-    if args.quick:
-        args.origins, args.pages, args.rounds = 5, 10, 1
-    ctx = multiprocessing.get_context("spawn")
-    here, there = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(args.origins, args.pages, there), daemon=True)
-    server.start()
-    proxy = here.recv()
+class Web:
+    """The LocalWeb server process for one profile and size."""
+
+    def __init__(self, profile: str, origins: int, pages: int, same_robots: bool) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._here, there = ctx.Pipe()
+        self._process = ctx.Process(
+            target=serve, args=(profile, origins, pages, same_robots, there), daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self._process.start()
+        return str(self._here.recv())
+
+    def __exit__(self, *exc: object) -> None:
+        self._here.send("stop")
+        self._process.join(timeout=10)
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """The three modes, alternated round after round, on one web."""
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    try:
+    with Web(args.profile, args.origins, args.pages, args.same_robots) as proxy:
         for round_number in range(args.rounds):
             order = MODES[round_number % 3 :] + MODES[: round_number % 3]
             for mode in order:
-                results[mode].append(run_worker(mode, proxy, args.origins, args.pages))
-    finally:
-        here.send("stop")
-        server.join(timeout=10)
+                run = run_worker(mode, proxy, args.origins, args.pages, args.max_origins)
+                results[mode].append(run)
+                print(
+                    f"  round {round_number + 1} {mode:<12} {run['pages'] / run['wall_s']:8.1f} pages/s "
+                    f"{run['cpu_s'] * 1000 / max(run['pages'], 1):7.2f} CPU ms/page "
+                    f"{run['max_rss_mib']:7.1f} MiB",
+                    file=sys.stderr,
+                )
     summary = {}
     for mode, runs in results.items():
         summary[mode] = {
             "pages": runs[0]["pages"],
             "pages_per_s": statistics.median(r["pages"] / r["wall_s"] for r in runs),
             "cpu_ms_per_page": statistics.median(r["cpu_s"] * 1000 / max(r["pages"], 1) for r in runs),
-            "max_rss_mib": max(r["max_rss_mib"] for r in runs),
+            "max_rss_mib": statistics.median(r["max_rss_mib"] for r in runs),
             "documents": runs[0]["documents"],
             "denied": runs[0]["denied"],
             "runs": runs,
         }
     pg, sc, no = summary["policyguard"], summary["scrapy"], summary["none"]
+    for row in (sc, pg):
+        row["rss_over_none_mib"] = row["max_rss_mib"] - no["max_rss_mib"]
+        row["rss_per_origin_kib"] = row["rss_over_none_mib"] * 1024 / args.origins
     ratios = {
         "throughput_policyguard_vs_scrapy": pg["pages_per_s"] / sc["pages_per_s"],
         "throughput_policyguard_vs_none": pg["pages_per_s"] / no["pages_per_s"],
-        "cpu_per_page_policyguard_vs_scrapy": pg["cpu_ms_per_page"] / sc["cpu_ms_per_page"],
+        "cpu_per_page_scrapy_vs_policyguard": sc["cpu_ms_per_page"] / pg["cpu_ms_per_page"],
         "cpu_per_page_policyguard_vs_none": pg["cpu_ms_per_page"] / no["cpu_ms_per_page"],
+        "rss_over_none_policyguard_vs_scrapy": pg["rss_over_none_mib"] / sc["rss_over_none_mib"]
+        if sc["rss_over_none_mib"] > 0
+        else None,
     }
+    return {"summary": summary, "ratios": ratios}
+
+
+def curve(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Peak RSS against the number of origins, with the default bound and with 500."""
+    rows = []
+    for origins in args.curve_sizes:
+        with Web(args.profile, origins, args.pages, args.same_robots) as proxy:
+            none = run_worker("none", proxy, origins, args.pages)
+            default = run_worker("policyguard", proxy, origins, args.pages)
+            bounded = run_worker("policyguard", proxy, origins, args.pages, 500)
+        row = {
+            "origins": origins,
+            "none_mib": none["max_rss_mib"],
+            "policyguard_mib": default["max_rss_mib"],
+            "policyguard_max500_mib": bounded["max_rss_mib"],
+            "max500_evicted": bounded["evicted"],
+            "max500_denied": bounded["denied"],
+        }
+        rows.append(row)
+        print(f"  {row}", file=sys.stderr)
+    return rows
+
+
+def print_compare(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    summary, ratios = result["summary"], result["ratios"]
+    same = ", identical robots.txt on every origin" if args.same_robots else ""
+    print(
+        f"{args.profile}: {args.origins} origins x {args.pages} pages{same}, {args.rounds} rounds, "
+        "modes alternating, medians"
+    )
+    print(
+        f"{'mode':<13}{'pages':>7}{'pages/s':>10}{'CPU ms/page':>13}{'peak MiB':>10}{'KiB/origin':>12}"
+        "  documents fetched (not pages)"
+    )
+    for mode, row in summary.items():
+        docs = ", ".join(f"{k} {v}" for k, v in row["documents"].items() if v)
+        per_origin = f"{row['rss_per_origin_kib']:>12.1f}" if "rss_per_origin_kib" in row else f"{'-':>12}"
+        print(
+            f"{mode:<13}{row['pages']:>7}{row['pages_per_s']:>10.1f}{row['cpu_ms_per_page']:>13.3f}"
+            f"{row['max_rss_mib']:>10.1f}{per_origin}  {docs or '-'}"
+        )
+    rss = ratios["rss_over_none_policyguard_vs_scrapy"]
+    print(
+        f"\nthroughput policyguard / Scrapy-robots:        {ratios['throughput_policyguard_vs_scrapy']:.3f}"
+        f"\nCPU per page Scrapy-robots / policyguard:      {ratios['cpu_per_page_scrapy_vs_policyguard']:.3f}"
+        " (>= 1 means policyguard costs no more)"
+        f"\nCPU per page policyguard / no robots:          {ratios['cpu_per_page_policyguard_vs_none']:.3f}"
+        + (f"\nRSS over no-robots, policyguard / Scrapy-robots: {rss:.3f}" if rss is not None else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profile", choices=tuple(PROFILES), default="narrow")
+    parser.add_argument("--origins", type=int, help="origins (default: 50 narrow, 3000 broad)")
+    parser.add_argument("--pages", type=int, help="pages per origin (default: 100 narrow, 2 broad)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--same-robots", action="store_true", help="broad: identical robots.txt bytes")
+    parser.add_argument("--max-origins", type=int, help="POLICYGUARD_MAX_ORIGINS for policyguard")
+    parser.add_argument("--curve", action="store_true", help="peak RSS at 1k, 3k, 6k and 10k origins")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 round, to check the script runs")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--proxy", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    default_origins, default_pages = PROFILES[args.profile]
+    args.origins = args.origins or default_origins
+    args.pages = args.pages or default_pages
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.proxy, args.origins, args.pages, args.max_origins)))
+        return
+    args.curve_sizes = CURVE
+    if args.quick:
+        args.origins, args.pages, args.rounds = (5, 10, 1) if args.profile == "narrow" else (20, 2, 1)
+        args.curve_sizes = (10, 30)
+    if args.curve:
+        rows = curve(args)
+        if args.json:
+            print(
+                json.dumps({"profile": args.profile, "pages_per_origin": args.pages, "curve": rows}, indent=2)
+            )
+            return
+        print(f"{args.profile}: peak RSS (MiB) by origins, {args.pages} pages each")
+        print(f"{'origins':>8}{'no robots':>11}{'policyguard':>13}{'max 500':>9}{'evicted':>9}")
+        for row in rows:
+            print(
+                f"{row['origins']:>8}{row['none_mib']:>11.1f}{row['policyguard_mib']:>13.1f}"
+                f"{row['policyguard_max500_mib']:>9.1f}{row['max500_evicted']:>9}"
+            )
+        return
+    result = compare(args)
     if args.json:
         print(
             json.dumps(
                 {
+                    "profile": args.profile,
                     "origins": args.origins,
                     "pages_per_origin": args.pages,
-                    "summary": summary,
-                    "ratios": ratios,
+                    "same_robots": args.same_robots,
+                    **result,
                 },
                 indent=2,
             )
         )
         return
-    print(f"{args.origins} origins x {args.pages} pages, {args.rounds} rounds, modes alternating")
-    print(
-        f"{'mode':<13}{'pages':>7}{'pages/s':>10}{'cpu ms/page':>13}{'peak MiB':>10}  documents fetched (not pages)"
-    )
-    for mode, row in summary.items():
-        docs = ", ".join(f"{k} {v}" for k, v in row["documents"].items() if v)
-        print(
-            f"{mode:<13}{row['pages']:>7}{row['pages_per_s']:>10.1f}{row['cpu_ms_per_page']:>13.3f}{row['max_rss_mib']:>10.1f}  {docs or '-'}"
-        )
-    print(
-        f"\nthroughput policyguard / Scrapy-robots: {ratios['throughput_policyguard_vs_scrapy']:.3f} (target >= 0.95)"
-        f"\nthroughput policyguard / no robots:     {ratios['throughput_policyguard_vs_none']:.3f}"
-        f"\nCPU per page policyguard / Scrapy-robots: {ratios['cpu_per_page_policyguard_vs_scrapy']:.3f}"
-        f"\nCPU per page policyguard / no robots:     {ratios['cpu_per_page_policyguard_vs_none']:.3f}"
-    )
+    print_compare(args, result)
 
 
 if __name__ == "__main__":

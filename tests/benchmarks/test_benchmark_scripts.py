@@ -10,12 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def run(script: str) -> dict:
+def run(script: str, *options: str) -> dict:
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--json"],
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--json", *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -38,8 +40,9 @@ def test_decide_benchmark_reports_every_figure() -> None:
     assert all(r["allowed"] for r in result["bounded"])
 
 
-def test_crawl_benchmark_crawls_the_same_pages_three_ways() -> None:
-    result = run("crawl.py")
+@pytest.mark.parametrize("profile", ["narrow", "broad"])
+def test_crawl_benchmark_crawls_the_same_pages_three_ways(profile: str) -> None:
+    result = run("crawl.py", "--profile", profile)
     summary = result["summary"]
     pages = result["origins"] * result["pages_per_origin"]
     assert {mode: row["pages"] for mode, row in summary.items()} == {
@@ -51,9 +54,17 @@ def test_crawl_benchmark_crawls_the_same_pages_three_ways() -> None:
     # One robots.txt per origin whatever the concurrency, and tdmrep.json at most once per origin.
     assert summary["policyguard"]["documents"]["robots.txt"] == result["origins"]
     assert summary["policyguard"]["documents"]["tdmrep.json"] <= result["origins"]
+    assert {"rss_per_origin_kib", "rss_over_none_mib"} <= set(summary["policyguard"])
     assert set(result["ratios"]) == {
         "throughput_policyguard_vs_scrapy",
         "throughput_policyguard_vs_none",
-        "cpu_per_page_policyguard_vs_scrapy",
+        "cpu_per_page_scrapy_vs_policyguard",
         "cpu_per_page_policyguard_vs_none",
+        "rss_over_none_policyguard_vs_scrapy",
     }
+
+
+def test_crawl_benchmark_memory_curve_runs_with_and_without_the_bound() -> None:
+    result = run("crawl.py", "--profile", "broad", "--curve")
+    assert [row["origins"] for row in result["curve"]] == [10, 30]
+    assert result["curve"][-1]["max500_evicted"] == 0
