@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .paths import PathPattern, is_plain, match_pieces, split_pattern, utf8
+from .paths import PathPattern, is_plain, match_pieces, normalize_path, split_pattern, utf8
 
 __all__ = [
     "PARSE_LIMIT",
@@ -137,11 +137,12 @@ class _Lines:
     bytes.
     """
 
-    __slots__ = ("data", "starts")
+    __slots__ = ("data", "segments", "starts")
 
     def __init__(self, data: bytes, starts: array[int]) -> None:
         self.data = data
         self.starts = starts  # byte offset of each line
+        self.segments: dict[str, int] = {"": 0}  # the distinct rule segments (see _segment): their ids
 
     def raw(self, number: int) -> str:
         start = self.starts[number - 1]
@@ -207,13 +208,14 @@ class ExtensionLine:
 class Group:
     """One group as written: its User-agent lines and the records that follow them."""
 
-    __slots__ = ("_lines", "agent_numbers", "codes", "extensions")
+    __slots__ = ("_lines", "agent_numbers", "codes", "extensions", "segment_ids")
 
     def __init__(self, lines: _Lines) -> None:
         self._lines = lines
         self.agent_numbers = array("I")  # line numbers of the User-agent lines
         self.codes = array("I")  # one per Allow/Disallow rule: line number << 2 | flags
-        self.extensions: list[ExtensionLine] = []
+        self.segment_ids = array("I")  # each rule's segment, an index into the file's segments
+        self.extensions: list[ExtensionLine] | tuple[()] = ()  # a list once the group has one
 
     @property
     def agent_lines(self) -> list[SourceLine]:
@@ -257,6 +259,13 @@ def _segment(path: str) -> str:
     return path[: slash + 1] if slash > 0 else ""
 
 
+def _raw_segment(pattern: str) -> str:
+    """The segment (see :func:`_segment`) of the paths a pattern can match, as written: that of
+    its literal start, before any ``*`` (a final ``$`` is never part of it)."""
+    segment = _segment(pattern)
+    return "" if "*" in segment else segment
+
+
 class MergedGroup:
     """All groups that apply to one product token, merged (RFC 9309 §2.2.1), ready to match.
 
@@ -266,12 +275,17 @@ class MergedGroup:
     Anchored plain patterns take one lookup. Wildcard rules are tried in match order, only those
     of the path's segment or of none, and only while they could still beat the best plain match,
     each after a quick test that its longest literal piece occurs at all.
+
+    Rules are indexed a segment at a time, when a path of that segment is first matched: a crawl
+    that fetches two pages of an origin pays for the rules of those pages' segments, not for the
+    hundreds of ``/wiki/...`` rules of a file it never goes near.
     """
 
     __slots__ = (
         "_built",
         "_codes",
         "_exact",
+        "_indexed",
         "_lengths",
         "_lines",
         "_literal",
@@ -288,12 +302,29 @@ class MergedGroup:
         self.extensions = tuple(
             sorted((ext for g in self.groups for ext in g.extensions), key=lambda e: e.line.number)
         )
-        literal: dict[str, int] = {}
-        exact: dict[str, int] = {}
-        lengths: dict[str, set[int]] = {}
+        self._indexed: set[str] = set()  # the segments whose rules are in the index
+        self._literal: dict[str, int] = {}
+        self._exact: dict[str, int] = {}
+        self._lengths: dict[str, tuple[int, ...]] = {}
+        self._wild: dict[str, tuple[_Wild, ...]] = {}
+        self._built: dict[int, Rule] = {}
+        self._codes: tuple[int, ...] | None = None
+        self._index("")  # rules of no segment apply to every path
+
+    def _index(self, segment: str) -> None:
+        """Index the rules of ``segment`` (after those of no segment, which every segment adds)."""
+        self._indexed.add(segment)
+        segment_id = self._lines.segments[segment]
+        codes = sorted(
+            code
+            for group in self.groups
+            for code, rule_segment in zip(group.codes, group.segment_ids, strict=True)
+            if rule_segment == segment_id
+        )
+        literal, exact = self._literal, self._exact
+        lengths: set[int] = set()
         wild: dict[tuple[bool, str, tuple[str, ...], bool], _Wild] = {}
-        wild_segments: dict[tuple[bool, str, tuple[str, ...], bool], str] = {}
-        for code in sorted(code for g in self.groups for code in g.codes):
+        for code in codes:
             value = self._lines.pattern(code)
             if is_plain(value):
                 table, key, spec = literal, value, len(value)
@@ -308,27 +339,21 @@ class MergedGroup:
                     if signature not in wild:
                         needle = max((first, *pieces), key=len)
                         wild[signature] = (_order(spec, code), needle, first, pieces, anchored, code)
-                        wild_segments[signature] = _segment(first)
                     continue
             if table is literal:
-                lengths.setdefault(_segment(key), set()).add(len(key))
+                lengths.add(len(key))
             held = table.get(key)
             if held is None or _order(spec, code) < _order(spec, held):
                 table[key] = code
-        self._literal = literal
-        self._exact = exact
+        if not segment:
+            self._lengths[""] = tuple(sorted(lengths, reverse=True))
+            self._wild[""] = tuple(sorted(wild.values()))
+            return
         # Keys of a segment are longer than any key without one that can match the same path.
-        general = tuple(sorted(lengths.pop("", ()), reverse=True))
-        self._lengths = {seg: (*sorted(found, reverse=True), *general) for seg, found in lengths.items()}
-        self._lengths[""] = general
-        by_segment: dict[str, list[_Wild]] = {}
-        for signature, entry in wild.items():
-            by_segment.setdefault(wild_segments[signature], []).append(entry)
-        unsegmented = by_segment.pop("", [])
-        self._wild = {seg: tuple(sorted(found + unsegmented)) for seg, found in by_segment.items()}
-        self._wild[""] = tuple(sorted(unsegmented))
-        self._built: dict[int, Rule] = {}
-        self._codes: tuple[int, ...] | None = None
+        if lengths:
+            self._lengths[segment] = (*sorted(lengths, reverse=True), *self._lengths[""])
+        if wild:
+            self._wild[segment] = tuple(sorted([*wild.values(), *self._wild[""]]))
 
     @property
     def label(self) -> str:
@@ -346,6 +371,9 @@ class MergedGroup:
     def codes(self) -> tuple[int, ...]:
         """The code of every rule, in match order, identical rules once (ranked on first use)."""
         if self._codes is None:
+            for segment in self._lines.segments:
+                if segment not in self._indexed:
+                    self._index(segment)
             ranked = [(_order(len(key), code), code) for key, code in self._literal.items()]
             ranked += [(_order(len(key) + 1, code), code) for key, code in self._exact.items()]
             ranked += {(entry[0], entry[-1]) for entries in self._wild.values() for entry in entries}
@@ -372,6 +400,8 @@ class MergedGroup:
         best: int | None = None
         best_order = _NO_MATCH
         segment = _segment(path)
+        if segment not in self._indexed and segment in self._lines.segments:
+            self._index(segment)
         lengths = self._lengths.get(segment) or self._lengths[""]
         size = len(path)
         literal = self._literal
@@ -480,6 +510,17 @@ class RobotsTxt:
         lines = robots._lines = _Lines(data, starts)
         robots.line_count = (len(parts) + 1) // 2
         by_token = robots._by_token
+        ids_by_raw: dict[str, int] = {"": 0}
+
+        def segment_id(pattern: str) -> int:
+            raw = _raw_segment(pattern)
+            found = ids_by_raw.get(raw)
+            if found is None:
+                segment = raw if is_plain(raw) else normalize_path(raw)
+                found = lines.segments.setdefault(segment, len(lines.segments))
+                ids_by_raw[raw] = found
+            return found
+
         offset = 0
         for index in range(0, len(parts), 2):
             raw_line = parts[index]
@@ -513,9 +554,11 @@ class RobotsTxt:
                 if value:  # an empty Allow/Disallow says nothing (Google case 27)
                     allow = name is _ALLOW
                     group.codes.append(number << 2 | allow)
+                    group.segment_ids.append(segment_id(value))
                     if allow and value[value.rfind("/") :].startswith(_INDEX_PAGE):
                         # Google's extension: allowing /d/index.html also allows /d/ itself.
                         group.codes.append(number << 2 | _ALLOW_BIT | _INDEX_BIT)
+                        group.segment_ids.append(segment_id(value[: value.rindex("/") + 1]))
             elif name == _SITEMAP:
                 if value:
                     robots.sitemaps.append(value)
@@ -524,6 +567,8 @@ class RobotsTxt:
                 if group is None:
                     robots.global_extensions.append(ext)
                 else:
+                    if not group.extensions:
+                        group.extensions = []
                     group.extensions.append(ext)
                     # Content-Usage (draft-ietf-aipref-attach-05: `rule =/ content-usage`) and the
                     # AI-training lines are rules of the group, so a User-agent line after them

@@ -104,7 +104,7 @@ def test_extension_names_are_case_insensitive():
 def test_unknown_records_are_ignored_with_their_line():
     robots = RobotsTxt.parse("User-agent: *\nNoindex: /x\nDisallow / x\nDisallow: /y\n")
     assert robots.ignored == [SourceLine(2, "Noindex: /x"), SourceLine(3, "Disallow / x")]
-    assert robots.groups[0].extensions == []
+    assert not robots.groups[0].extensions
     assert [rule.pattern.source for rule in robots.groups[0].rules] == ["/y"]
 
 
