@@ -31,6 +31,7 @@ class Record(TextEnum):
     RESPONSE = "response"  # a response whose own headers or markup deny the purpose
     ITEM = "item"  # each dropped or denied item (all with POLICYGUARD_AUDIT_ALL)
     ORIGIN = "origin"  # an origin's counts so far, when the bounded per-origin table drops them
+    CACHE = "cache"  # the shared policy cache (Redis) went down, or came back
     TOTALS = "totals"  # last: the policyguard/ stats and the per-origin counts still held
 
 
@@ -38,11 +39,12 @@ def utc_now() -> str:
     return datetime.now(tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def audit_path(template: str, spider_name: str) -> Path:
-    """Fill ``%(name)s`` and ``%(time)s`` as Scrapy's FEEDS URIs do."""
+def audit_path(template: str, spider_name: str, worker: str) -> Path:
+    """Fill ``%(name)s`` and ``%(time)s`` as Scrapy's FEEDS URIs do, and ``%(worker)s`` (one file
+    per worker of a scrapy-redis crawl)."""
     stamp = datetime.now(tz=timezone.utc).replace(microsecond=0).isoformat().replace(":", "-")
     try:
-        filled = template % {"name": spider_name, "time": stamp}
+        filled = template % {"name": spider_name, "time": stamp, "worker": worker}
     except (KeyError, ValueError, TypeError):
         filled = template
     return Path(filled).expanduser()

@@ -48,7 +48,7 @@ class DocumentReporter:
     def _document(self, event: DocumentEvent) -> None:
         result = event.result
         name = event.kind.stats_name
-        self.ledger.inc(f"{name}/fetched")
+        self.ledger.inc(f"{name}/{event.copy}")
         self.ledger.inc(f"{name}/status/{result.status if result.status is not None else 'error'}")
         if event.note:
             self.ledger.inc(f"{name}/unusable")
@@ -64,12 +64,14 @@ class DocumentReporter:
             bytes=len(result.body),
             sha256=hashlib.sha256(result.body).hexdigest() if result.body else None,
             note=event.note or event.info,
+            copy=str(event.copy),
         )
 
     def _robots(self, event: DocumentEvent) -> None:
-        access: RobotsAccess = event.entry.value
+        access = event.value
+        assert isinstance(access, RobotsAccess)
         origin = event.origin
-        self.ledger.inc("robots/fetched")
+        self.ledger.inc(f"robots/{event.copy}")
         if event.refetch:
             self.ledger.inc("cache/refetched")
         self.ledger.inc(f"robots/status/{access.status if access.status is not None else 'error'}")
@@ -81,7 +83,7 @@ class DocumentReporter:
             merged = access.robots.group_for(self.user_agent)
             group = merged.label if merged.groups else None
         size = access.robots.size if access.robots is not None else None
-        retry_in = event.entry.expires_at - self.clock()
+        retry_in = event.expires_at - self.clock()
         if access.stale:
             logger.warning(
                 "robots.txt for %s: %s; keeping the earlier copy",
@@ -128,4 +130,5 @@ class DocumentReporter:
             group=group,
             stale=access.stale,
             next_fetch_in=round(retry_in, 3),
+            copy=str(event.copy),
         )

@@ -9,6 +9,12 @@ RSL documents named by robots.txt once per URL while they are held. All fetches 
 happen under one :class:`SingleFlight` key, so concurrency never causes a second fetch or a
 decision without the documents.
 
+What a fetch gave is kept as a :class:`StoredDocument`: plain data (status, bytes, redirects,
+expiry, back-off, last good copy) that several workers can share through a
+:class:`~.shared_documents.SharedDocuments` store (POLICYGUARD_CACHE = "redis"); each worker
+parses and compiles it itself and holds the result here, so a warm decision asks nothing of the
+network. Without a shared store the worker fetches for itself.
+
 Memory is bounded for broad crawls: at most POLICYGUARD_MAX_ORIGINS origins are held (documents
 and compiled site), the least recently used is dropped beyond that. Dropping never weakens a
 decision: an origin seen again has its documents fetched again (``cache/refetched``), exactly as
@@ -21,11 +27,11 @@ from __future__ import annotations
 import functools
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from ..core.access import AccessState, RobotsAccess
+from ..core.access import AccessState, RobotsAccess, access_state
 from ..core.content_cache import ContentCache
 from ..core.engine import (
     SiteDocuments,
@@ -40,15 +46,19 @@ from ..core.purposes import AI_PURPOSES
 from ..core.robots import RobotsTxt
 from ..core.signals.rsl import RslDocument
 from ..core.signals.tdmrep import TdmRepFile
-from .fetch import CachedDocument, DocumentFetcher, DocumentKind, FetchResult, SingleFlight
+from ..core.text_enum import TextEnum
+from .fetch import DocumentFetcher, DocumentKind, FetchResult, SingleFlight
 
 if TYPE_CHECKING:
     from scrapy import Request
 
     from ..core.engine import Policy
     from ..core.purposes import Purpose
+    from .shared_documents import SharedDocuments
 
-__all__ = ["DocumentEvent", "SiteRegistry"]
+__all__ = ["Copy", "DocumentEvent", "Known", "SiteRegistry", "StoredDocument"]
+
+T = TypeVar("T")
 
 TDMREP_LIMIT = 512 * 1024
 LICENSE_LIMIT = 1024 * 1024
@@ -56,24 +66,57 @@ LICENSE_LIMIT = 1024 * 1024
 PARSED_FILES_KEPT = 1024
 
 
+class Copy(TextEnum):
+    """Where this worker's copy of a document came from."""
+
+    FETCHED = "fetched"  # this worker fetched it
+    SHARED = "shared"  # another worker fetched it; read from the shared cache
+    KEPT = "kept"  # this worker's earlier copy, kept while the shared cache is down (on error: deny)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One document as fetched, and until when it is used: plain data that workers can share."""
+
+    result: FetchResult
+    expires_at: float
+    failures: int = 0  # consecutive unreachable results (robots.txt), for the back-off
+    last_good: FetchResult | None = None  # robots.txt: the latest usable fetch, kept through failures
+
+
+@dataclass(frozen=True)
+class Known(Generic[T]):
+    """A stored document and what this worker made of it (parsed, classified)."""
+
+    stored: StoredDocument
+    value: T
+
+    @property
+    def expires_at(self) -> float:
+        return self.stored.expires_at
+
+
 @dataclass(frozen=True)
 class DocumentEvent:
-    """A document was fetched: what the registry tells the runtime to log, count and audit."""
+    """A document was fetched or read: what the registry tells the runtime to log, count and audit."""
 
     kind: DocumentKind
     origin: str
     url: str
     result: FetchResult
-    entry: CachedDocument
+    expires_at: float
+    value: object  # RobotsAccess for robots.txt
     note: str | None = None  # why a fetched document is not used (logged as a warning)
     info: str | None = None  # an expected absence worth recording, not warning about
     refetch: bool = False  # fetched again because the origin had been dropped from the cache
+    copy: Copy = Copy.FETCHED
 
 
 @dataclass(frozen=True)
 class _TdmRep:
     file: TdmRepFile | None
-    note: str | None
+    note: str | None  # why a served file cannot be used (a warning)
+    info: str | None = None  # why there is no file, when worth recording (a soft 404)
 
 
 class _Origin:
@@ -82,10 +125,10 @@ class _Origin:
     __slots__ = ("robots", "site", "tdmrep")
 
     def __init__(self) -> None:
-        self.robots: CachedDocument | None = None
-        self.tdmrep: CachedDocument | None = None
-        # (robots entry, tdmrep entry, site): the site is valid while both entries are the ones held
-        self.site: tuple[CachedDocument, CachedDocument | None, SitePolicy] | None = None
+        self.robots: Known[RobotsAccess] | None = None
+        self.tdmrep: tuple[float, _TdmRep] | None = None  # (expires at, what it says)
+        # (robots, tdmrep, site): the site is valid while both are the ones held
+        self.site: tuple[Known[RobotsAccess], tuple[float, _TdmRep] | None, SitePolicy] | None = None
 
 
 class _Recent:
@@ -108,6 +151,20 @@ class _Recent:
         return True
 
 
+def next_robots(
+    previous: StoredDocument | None, result: FetchResult, now: float, ttl: float, retry: float
+) -> StoredDocument:
+    """The robots.txt state after a fetch: used for the TTL, or (unreachable) retried after a
+    doubling back-off (at least any Retry-After, at most the TTL) with the last good copy kept."""
+    if access_state(result.status) is not AccessState.UNREACHABLE:
+        return StoredDocument(result, now + ttl, 0, result)
+    failures = (previous.failures if previous else 0) + 1
+    backoff = min(retry * 2 ** (failures - 1), ttl)
+    if result.retry_after is not None:
+        backoff = min(max(backoff, result.retry_after), ttl)
+    return StoredDocument(result, now + backoff, failures, previous.last_good if previous else None)
+
+
 class SiteRegistry:
     def __init__(
         self,
@@ -120,6 +177,7 @@ class SiteRegistry:
         on_fetched: Callable[[DocumentEvent], None],
         max_origins: int,
         on_evicted: Callable[[str], None] = lambda origin: None,
+        shared: SharedDocuments | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.fetcher = fetcher
@@ -130,6 +188,7 @@ class SiteRegistry:
         self.on_fetched = on_fetched
         self.on_evicted = on_evicted
         self.max_origins = max_origins
+        self.shared = shared
         self.clock = clock
         self.parsed_robots: ContentCache[RobotsTxt] = ContentCache(
             functools.partial(RobotsTxt.parse, limit=robots_limit), PARSED_FILES_KEPT
@@ -137,7 +196,7 @@ class SiteRegistry:
         self._origins: OrderedDict[str, _Origin] = OrderedDict()
         self._dropped = _Recent(4 * max_origins)
         self._flight: SingleFlight[SitePolicy] = SingleFlight()
-        self._robots_flight: SingleFlight[CachedDocument] = SingleFlight()
+        self._robots_flight: SingleFlight[Known[RobotsAccess]] = SingleFlight()
         self._license_flight: SingleFlight[RslDocument | str] = SingleFlight()
         self._licenses: OrderedDict[str, RslDocument | str] = OrderedDict()
 
@@ -162,8 +221,13 @@ class SiteRegistry:
                 self.on_evicted(dropped)
         return held
 
-    def _fresh(self, entry: CachedDocument | None) -> CachedDocument | None:
-        return entry if entry is not None and entry.expires_at > self.clock() else None
+    def _fresh_robots(self, held: _Origin | None) -> Known[RobotsAccess] | None:
+        known = held.robots if held is not None else None
+        return known if known is not None and known.expires_at > self.clock() else None
+
+    def _fresh_tdmrep(self, held: _Origin | None) -> tuple[float, _TdmRep] | None:
+        known = held.tdmrep if held is not None else None
+        return known if known is not None and known[0] > self.clock() else None
 
     def cached(self, url: str) -> SitePolicy | None:
         """The compiled site of ``url``'s origin, fresh or not, without fetching anything."""
@@ -176,9 +240,9 @@ class SiteRegistry:
         if held is None or held.site is None:
             return None
         robots, tdmrep, site = held.site
-        if self._fresh(held.robots) is not robots:
+        if self._fresh_robots(held) is not robots:
             return None
-        if need_tdmrep and (tdmrep is None or self._fresh(held.tdmrep) is not tdmrep):
+        if need_tdmrep and (tdmrep is None or self._fresh_tdmrep(held) is not tdmrep):
             return None
         return site
 
@@ -199,13 +263,14 @@ class SiteRegistry:
         if site is not None:
             return site
         robots = await self._robots(origin, trigger)
-        held = self._hold(origin)
-        tdmrep = held.tdmrep
-        if need_tdmrep and self._fresh(tdmrep) is None:
-            tdmrep = await self._fetch_tdmrep(origin, trigger)
-        access: RobotsAccess = robots.value
+        tdmrep = self._fresh_tdmrep(self._held(origin))
+        if need_tdmrep and tdmrep is None:
+            tdmrep = await self._tdmrep(origin, trigger)
+        access = robots.value
         licenses = await self.licenses(robots_licence_urls(access, self.policy.user_agent), origin, trigger)
-        tdm: _TdmRep | None = tdmrep.value if tdmrep is not None else None
+        if tdmrep is None:
+            tdmrep = self._hold(origin).tdmrep  # an expired copy still says something for search
+        tdm = tdmrep[1] if tdmrep is not None else None
         site = SitePolicy(
             self.policy,
             SiteDocuments(origin, access, tdm.file if tdm else None, tdm.note if tdm else None, licenses),
@@ -213,44 +278,70 @@ class SiteRegistry:
         self._hold(origin).site = (robots, tdmrep, site)
         return site
 
+    async def _obtain(
+        self,
+        kind: DocumentKind,
+        subject: str,
+        fetch: Callable[[StoredDocument | None], Awaitable[StoredDocument]],
+        previous: StoredDocument | None,
+    ) -> tuple[StoredDocument, Copy]:
+        """A document from the shared store when another worker has it, else fetched here."""
+        if self.shared is None:
+            return await fetch(previous), Copy.FETCHED
+        return await self.shared.obtain(kind, subject, fetch, previous)
+
     # -- robots.txt ----------------------------------------------------------------------------
 
-    async def _robots(self, origin: str, trigger: Request | None) -> CachedDocument:
-        """The origin's robots.txt entry, fetched (once, whatever the concurrency) when stale."""
-        held = self._held(origin)
-        entry = self._fresh(held.robots) if held is not None else None
-        if entry is not None:
-            return entry
+    async def _robots(self, origin: str, trigger: Request | None) -> Known[RobotsAccess]:
+        """The origin's robots.txt, fetched (once, whatever the concurrency) when stale."""
+        known = self._fresh_robots(self._held(origin))
+        if known is not None:
+            return known
         return await self._robots_flight.run(origin, lambda: self._fresh_or_fetch_robots(origin, trigger))
 
-    async def _fresh_or_fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
+    async def _fresh_or_fetch_robots(self, origin: str, trigger: Request | None) -> Known[RobotsAccess]:
+        return self._fresh_robots(self._held(origin)) or await self._load_robots(origin, trigger)
+
+    async def _load_robots(self, origin: str, trigger: Request | None) -> Known[RobotsAccess]:
         held = self._held(origin)
-        entry = self._fresh(held.robots) if held is not None else None
-        return entry or await self._fetch_robots(origin, trigger)
+        previous = held.robots.stored if held is not None and held.robots is not None else None
+        refetch = held is None and self._dropped.take(origin)
 
-    async def _refusal(self, url: str, trigger: Request | None) -> str | None:
-        """Why robots.txt forbids our crawler to fetch ``url`` (a site document), or None.
+        async def fetch(shared_previous: StoredDocument | None) -> StoredDocument:
+            result = await self.fetcher.fetch(
+                origin + "/robots.txt", DocumentKind.ROBOTS, limit=self.robots_limit, trigger=trigger
+            )
+            before = shared_previous or previous
+            return next_robots(before, result, self.clock(), self.ttl, self.unreachable_retry)
 
-        tdmrep.json and licence documents are fetched like any page: robots.txt applies to them.
-        """
-        origin = origin_of(url)
-        access: RobotsAccess = (await self._robots(origin, trigger)).value
-        if access.state is AccessState.UNREACHABLE:
-            return f"not fetched: robots.txt of {origin} is unreachable"
-        if access.robots is not None:
-            rule = access.robots.group_for(self.policy.user_agent).match(path_of(url))
-            if rule is not None and not rule.allow:
-                return f"not fetched: robots.txt of {origin} disallows it ({rule.line})"
-        return None
-
-    async def _fetch_robots(self, origin: str, trigger: Request | None) -> CachedDocument:
-        previous = self._held(origin)
-        previous_entry = previous.robots if previous is not None else None
-        refetch = previous is None and self._dropped.take(origin)
-        result = await self.fetcher.fetch(
-            origin + "/robots.txt", DocumentKind.ROBOTS, limit=self.robots_limit, trigger=trigger
+        stored, copy = await self._obtain(DocumentKind.ROBOTS, origin, fetch, previous)
+        known = Known(stored, self._robots_access(stored))
+        self._hold(origin).robots = known
+        self.on_fetched(
+            DocumentEvent(
+                DocumentKind.ROBOTS,
+                origin,
+                stored.result.url,
+                stored.result,
+                stored.expires_at,
+                known.value,
+                refetch=refetch,
+                copy=copy,
+            )
         )
-        access = RobotsAccess.from_result(
+        return known
+
+    def _robots_access(self, stored: StoredDocument) -> RobotsAccess:
+        """What a stored robots.txt says: its own fetch, or the last good copy marked stale."""
+        access = self._access(stored.result)
+        if access.state is AccessState.UNREACHABLE and stored.last_good is not None:
+            good = self._access(stored.last_good)
+            # The earlier copy stays in use; its evidence says it is stale and why.
+            return replace(good, detail=f"{good.detail}; refresh failed: {access.detail}", stale=True)
+        return access
+
+    def _access(self, result: FetchResult) -> RobotsAccess:
+        return RobotsAccess.from_result(
             result.url,
             result.status,
             result.body,
@@ -260,55 +351,69 @@ class SiteRegistry:
             limit=self.robots_limit,
             parsed=self.parsed_robots,
         )
-        now = self.clock()
-        if access.state is not AccessState.UNREACHABLE:
-            entry = CachedDocument(access, now + self.ttl, 0, access)
-        else:
-            failures = (previous_entry.failures if previous_entry else 0) + 1
-            backoff = min(self.unreachable_retry * 2 ** (failures - 1), self.ttl)
-            if result.retry_after is not None:
-                backoff = min(max(backoff, result.retry_after), self.ttl)
-            last_good: RobotsAccess | None = previous_entry.last_good if previous_entry else None
-            if last_good is not None:
-                # The earlier copy stays in use; its evidence says it is stale and why.
-                stale = replace(
-                    last_good, detail=f"{last_good.detail}; refresh failed: {access.detail}", stale=True
-                )
-                entry = CachedDocument(stale, now + backoff, failures, last_good)
-            else:
-                entry = CachedDocument(access, now + backoff, failures, None)
-        self._hold(origin).robots = entry
-        self.on_fetched(
-            DocumentEvent(DocumentKind.ROBOTS, origin, result.url, result, entry, refetch=refetch)
-        )
-        return entry
 
-    # -- tdmrep.json and licences --------------------------------------------------------------
+    async def _refusal(self, url: str, trigger: Request | None) -> str | None:
+        """Why robots.txt forbids our crawler to fetch ``url`` (a site document), or None.
 
-    async def _fetch_tdmrep(self, origin: str, trigger: Request | None) -> CachedDocument:
+        tdmrep.json and licence documents are fetched like any page: robots.txt applies to them.
+        """
+        origin = origin_of(url)
+        access = (await self._robots(origin, trigger)).value
+        if access.state is AccessState.UNREACHABLE:
+            return f"not fetched: robots.txt of {origin} is unreachable"
+        if access.robots is not None:
+            rule = access.robots.group_for(self.policy.user_agent).match(path_of(url))
+            if rule is not None and not rule.allow:
+                return f"not fetched: robots.txt of {origin} disallows it ({rule.line})"
+        return None
+
+    # -- tdmrep.json ---------------------------------------------------------------------------
+
+    async def _tdmrep(self, origin: str, trigger: Request | None) -> tuple[float, _TdmRep]:
         url = tdmrep_url_of(origin)
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
-            entry = CachedDocument(_TdmRep(None, f"{url} {refusal}"), self.clock() + self.ttl)
-            self._hold(origin).tdmrep = entry
-            return entry
-        result = await self.fetcher.fetch(url, DocumentKind.TDMREP, limit=TDMREP_LIMIT, trigger=trigger)
-        note = None
-        file = None
-        quiet = None
-        if result.status is not None and 200 <= result.status < 300:
-            if "html" in result.content_type.lower():
-                # A soft 404: the origin answers every path with a page. It has no tdmrep.json.
-                quiet = f"served {result.content_type.split(';')[0]}, not JSON: no tdmrep.json"
-            else:
-                file, note = parse_tdmrep(result.body, url)
-                if file is not None and file.warnings:
-                    note = "; ".join(file.warnings)
-        # Any other outcome: the origin "does not implement this protocol" (TDMRep §3.2.1).
-        entry = CachedDocument(_TdmRep(file, note), self.clock() + self.ttl)
-        self._hold(origin).tdmrep = entry
-        self.on_fetched(DocumentEvent(DocumentKind.TDMREP, origin, url, result, entry, note, quiet))
-        return entry
+            held = (self.clock() + self.ttl, _TdmRep(None, f"{url} {refusal}"))
+            self._hold(origin).tdmrep = held
+            return held
+
+        async def fetch(shared_previous: StoredDocument | None) -> StoredDocument:
+            result = await self.fetcher.fetch(url, DocumentKind.TDMREP, limit=TDMREP_LIMIT, trigger=trigger)
+            return StoredDocument(result, self.clock() + self.ttl)
+
+        stored, copy = await self._obtain(DocumentKind.TDMREP, origin, fetch, None)
+        tdm = self._tdmrep_of(stored.result, url)
+        held = (stored.expires_at, tdm)
+        self._hold(origin).tdmrep = held
+        self.on_fetched(
+            DocumentEvent(
+                DocumentKind.TDMREP,
+                origin,
+                url,
+                stored.result,
+                stored.expires_at,
+                tdm.file,
+                tdm.note,
+                tdm.info,
+                copy=copy,
+            )
+        )
+        return held
+
+    @staticmethod
+    def _tdmrep_of(result: FetchResult, url: str) -> _TdmRep:
+        if result.status is None or not 200 <= result.status < 300:
+            return _TdmRep(None, None)  # the origin "does not implement this protocol" (TDMRep §3.2.1)
+        if "html" in result.content_type.lower():
+            # A soft 404: the origin answers every path with a page. It has no tdmrep.json.
+            served = result.content_type.split(";")[0]
+            return _TdmRep(None, None, f"served {served}, not JSON: no tdmrep.json")
+        file, note = parse_tdmrep(result.body, url)
+        if file is not None and file.warnings:
+            note = "; ".join(file.warnings)
+        return _TdmRep(file, note)
+
+    # -- RSL licences --------------------------------------------------------------------------
 
     async def licenses(
         self, urls: Iterable[str], origin: str, trigger: Request | None = None
@@ -319,7 +424,7 @@ class SiteRegistry:
             document = self._licenses.get(url)
             if document is None:
                 document = await self._license_flight.run(
-                    url, functools.partial(self._fetch_license, url, origin, trigger)
+                    url, functools.partial(self._license, url, origin, trigger)
                 )
                 self._licenses[url] = document
                 while len(self._licenses) > self.max_origins:
@@ -329,11 +434,17 @@ class SiteRegistry:
             found[url] = document
         return found
 
-    async def _fetch_license(self, url: str, origin: str, trigger: Request | None) -> RslDocument | str:
+    async def _license(self, url: str, origin: str, trigger: Request | None) -> RslDocument | str:
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
             return refusal
-        result = await self.fetcher.fetch(url, DocumentKind.RSL, limit=LICENSE_LIMIT, trigger=trigger)
+
+        async def fetch(shared_previous: StoredDocument | None) -> StoredDocument:
+            result = await self.fetcher.fetch(url, DocumentKind.RSL, limit=LICENSE_LIMIT, trigger=trigger)
+            return StoredDocument(result, self.clock() + self.ttl)
+
+        stored, copy = await self._obtain(DocumentKind.RSL, url, fetch, None)
+        result = stored.result
         if result.status is None or not 200 <= result.status < 300:
             document: RslDocument | str = f"could not be fetched ({result.detail})"
         elif result.truncated:
@@ -342,6 +453,6 @@ class SiteRegistry:
             document = parse_license(result.body, url)
         note = document if isinstance(document, str) else None
         self.on_fetched(
-            DocumentEvent(DocumentKind.RSL, origin, url, result, CachedDocument(document, float("inf")), note)
+            DocumentEvent(DocumentKind.RSL, origin, url, result, stored.expires_at, document, note, copy=copy)
         )
         return document

@@ -26,6 +26,7 @@ from .accounting import RequestAction
 from .fetch import FETCH_META
 from .runtime import GuardRuntime
 from .settings import is_enabled
+from .shared_documents import SharedCacheUnavailable
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -48,6 +49,19 @@ class PolicyDenied(IgnoreRequest):
     def __init__(self, decision: Decision) -> None:
         self.decision = decision
         super().__init__(f"Forbidden by policy ({decision.purpose}): {decision.reason}")
+
+
+def cache_unavailable_decision(request: Request, purpose: Purpose, problem: str) -> Decision:
+    """Our own infrastructure failed: refused, never let through unchecked."""
+    evidence = Evidence(
+        Source.POLICYGUARD,
+        "shared policy cache unavailable",
+        "POLICYGUARD_REDIS_ON_ERROR = 'deny'",
+        f"{problem}, and this worker has no copy of the site's documents",
+        dict.fromkeys(PURPOSES, Outcome.DENY),
+        EvidenceKind.CRAWL,
+    )
+    return Decision.build(request.url, purpose, [evidence])
 
 
 def invalid_purpose_decision(request: Request, default: Purpose, error: str) -> Decision:
@@ -120,7 +134,12 @@ class PolicyGuardDownloaderMiddleware:
             decision = invalid_purpose_decision(request, runtime.settings.purpose, purpose)
             self.outcomes.request(request, decision, RequestAction.BLOCKED)
             raise PolicyDenied(decision)
-        site = await runtime.documents.site(request.url, purpose, request)
+        try:
+            site = await runtime.documents.site(request.url, purpose, request)
+        except SharedCacheUnavailable as exc:
+            decision = cache_unavailable_decision(request, purpose, str(exc))
+            self.outcomes.request(request, decision, RequestAction.BLOCKED)
+            raise PolicyDenied(decision) from None
         decision = site.decide(request.url, purpose, path_of(request.url))
         request.meta[DECISION_META] = decision
         if decision.allowed and not decision.crawl_denied:
@@ -171,7 +190,13 @@ class PolicyGuardDownloaderMiddleware:
         documents = self.runtime.documents
         # The site that decided the request, or (when a broad crawl dropped it meanwhile) the
         # origin's documents fetched again: the response is never judged on less.
-        site = documents.cached(request.url) or await documents.site(request.url, decision.purpose, request)
+        site = documents.cached(request.url)
+        if site is None:
+            try:
+                site = await documents.site(request.url, decision.purpose, request)
+            except SharedCacheUnavailable as exc:
+                unavailable = cache_unavailable_decision(request, decision.purpose, str(exc))
+                return decision.extend(unavailable.evidence, stage=Stage.RESPONSE)
         pairs = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["FETCH_META", "CachedDocument", "DocumentFetcher", "DocumentKind", "FetchResult", "SingleFlight"]
+__all__ = ["FETCH_META", "DocumentFetcher", "DocumentKind", "FetchResult", "SingleFlight"]
 
 T = TypeVar("T")
 
@@ -84,16 +84,6 @@ class SingleFlight(Generic[T]):
         for waiter in self._waiting.pop(key):
             waiter.callback(result)
         return result
-
-
-@dataclass(frozen=True)
-class CachedDocument:
-    """A document result and how long it may be used."""
-
-    value: Any
-    expires_at: float
-    failures: int = 0  # consecutive failed refreshes, for the back-off
-    last_good: Any = None  # the latest usable value, kept through failed refreshes
 
 
 @dataclass(frozen=True)

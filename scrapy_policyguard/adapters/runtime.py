@@ -10,12 +10,15 @@ records.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import weakref
 from typing import TYPE_CHECKING
 
 import scrapy
 from scrapy import signals
+from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from .._version import __version__
 from ..core.bundled import bundled_agents, bundled_packs
@@ -29,7 +32,8 @@ from .documents import SiteRegistry
 from .fetch import DocumentFetcher
 from .media import MediaDecisions
 from .outcomes import Outcomes
-from .settings import GuardSettings, PolicyGuardConfigError
+from .settings import GuardSettings, OnError, PolicyGuardConfigError
+from .shared_documents import SharedDocuments
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -62,8 +66,8 @@ def load_terms(settings: GuardSettings) -> tuple[list[TermsPack], list[str]]:
     return packs, warnings
 
 
-def open_audit(settings: GuardSettings, spider_name: str) -> AuditLog:
-    path = audit_path(settings.audit_log, spider_name) if settings.audit_log else None
+def open_audit(settings: GuardSettings, spider_name: str, worker: str) -> AuditLog:
+    path = audit_path(settings.audit_log, spider_name, worker) if settings.audit_log else None
     try:
         return AuditLog(path)
     except OSError as exc:
@@ -96,7 +100,8 @@ class GuardRuntime:
         for warning in pack_warnings:
             logger.warning(warning)
         spider_name = crawler.spider.name if crawler.spider is not None else "spider"
-        self.audit = open_audit(settings, spider_name)
+        self.worker = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.audit = open_audit(settings, spider_name, self.worker)
         self.ledger = Ledger(
             crawler.stats,
             max_origins=settings.max_origins,
@@ -105,6 +110,7 @@ class GuardRuntime:
         self.outcomes = Outcomes(self.ledger, self.audit, audit_all=settings.audit_all)
         self.media = MediaDecisions()
         clock = time.time
+        self.shared = self._shared_documents(settings) if settings.shared_cache else None
         self.documents = SiteRegistry(
             DocumentFetcher(crawler),
             self.policy,
@@ -116,11 +122,52 @@ class GuardRuntime:
             ),
             max_origins=settings.max_origins,
             on_evicted=lambda origin: self.ledger.inc("cache/evicted"),
+            shared=self.shared,
             clock=clock,
         )
         self._opened = False
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _shared_documents(self, settings: GuardSettings) -> SharedDocuments:
+        shared = settings.shared_cache
+        assert shared is not None
+        if not is_asyncio_reactor_installed():
+            raise PolicyGuardConfigError(
+                "POLICYGUARD_CACHE='redis' needs Scrapy's asyncio reactor (the default since Scrapy 2.13). "
+                "Fix: remove TWISTED_REACTOR, or set it to "
+                "'twisted.internet.asyncioreactor.AsyncioSelectorReactor'"
+            )
+        return SharedDocuments(
+            shared.url,
+            shared.key,
+            ttl=settings.robots_ttl,
+            lock_ttl=shared.lock_ttl,
+            on_error=shared.on_error,
+            on_outage=self._cache_outage,
+            on_error_count=lambda: self.ledger.inc("cache/errors"),
+        )
+
+    def _cache_outage(self, down: bool, detail: str) -> None:
+        """Once per outage of the shared cache, and once when it is back: log and audit it."""
+        shared = self.settings.shared_cache
+        assert shared is not None
+        extra = {"spider": self.crawler.spider}
+        if down:
+            logger.warning(
+                "The shared policy cache %s is unreachable (%s): %s until it answers again",
+                shared.url,
+                detail,
+                "fetching documents in this worker"
+                if shared.on_error is OnError.FETCH
+                else "refusing requests to origins this worker has no copy for",
+                extra=extra,
+            )
+        else:
+            logger.info("The shared policy cache %s answers again", shared.url, extra=extra)
+        self.audit.write(
+            Record.CACHE, state="down" if down else "up", detail=detail, on_error=str(shared.on_error)
+        )
 
     @classmethod
     def of(cls, crawler: Crawler) -> GuardRuntime:
@@ -129,11 +176,12 @@ class GuardRuntime:
             runtime = _RUNTIMES[crawler] = cls(crawler)
         return runtime
 
-    def _spider_opened(self, spider: Spider) -> None:
+    async def _spider_opened(self, spider: Spider) -> None:
         if self._opened:
             return
         self._opened = True
         settings = self.settings
+        run = settings.run_id or (await self.shared.run_id() if self.shared else None) or self.audit.crawl_id
         choice = settings.user_agent
         logger.info(
             "scrapy-policyguard %s: purpose %s, mode %s, product token %r (from %s)%s",
@@ -154,6 +202,8 @@ class GuardRuntime:
             )
         self.audit.write(
             Record.CRAWL,
+            run=run,
+            worker=self.worker,
             plugin="scrapy-policyguard",
             version=__version__,
             scrapy_version=scrapy.__version__,
@@ -181,8 +231,10 @@ class GuardRuntime:
             ],
         )
 
-    def _spider_closed(self, spider: Spider, reason: str) -> None:
+    async def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.audit.write(
             Record.TOTALS, finish_reason=reason, stats=self.ledger.stats(), origins=self.ledger.origins()
         )
         self.audit.close()
+        if self.shared is not None:
+            await self.shared.close()

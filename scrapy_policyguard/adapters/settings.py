@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..core.agents import CLASSES
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
@@ -22,7 +23,17 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.settings import BaseSettings
 
-__all__ = ["DEFAULTS", "DeniedItems", "GuardSettings", "Mode", "PolicyGuardConfigError", "is_enabled"]
+__all__ = [
+    "DEFAULTS",
+    "CacheKind",
+    "DeniedItems",
+    "GuardSettings",
+    "Mode",
+    "OnError",
+    "PolicyGuardConfigError",
+    "SharedCacheSettings",
+    "is_enabled",
+]
 
 SCRAPY_TOKEN = "Scrapy"
 
@@ -38,6 +49,13 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_UNREACHABLE_RETRY": 300,
     "POLICYGUARD_ROBOTS_MAX_BYTES": PARSE_LIMIT,
     "POLICYGUARD_MAX_ORIGINS": 20_000,
+    "POLICYGUARD_CACHE": "memory",
+    "POLICYGUARD_REDIS_URL": None,
+    "POLICYGUARD_REDIS_KEY": "%(spider)s:policyguard",
+    "POLICYGUARD_REDIS_ON_ERROR": "fetch",
+    "POLICYGUARD_REDIS_LOCK_TTL": 10,
+    "POLICYGUARD_RUN_ID": None,
+    "POLICYGUARD_WORKER_ID": None,
     "POLICYGUARD_AUDIT_LOG": None,
     "POLICYGUARD_AUDIT_ALL": False,
     "POLICYGUARD_BLOCK_BEFORE_FETCH": True,
@@ -182,6 +200,15 @@ def _item_field(settings: BaseSettings) -> str:
     return value
 
 
+def _without_password(url: str) -> str:
+    """A Redis URL for the audit trail: the password replaced, the rest as given."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def is_enabled(settings: BaseSettings) -> bool:
     """POLICYGUARD_ENABLED, read alone: when it is False nothing else is read or built."""
     return _bool(settings, "POLICYGUARD_ENABLED")
@@ -242,6 +269,80 @@ def _purpose(settings: BaseSettings, spider: Spider | None) -> tuple[Purpose, st
         raise PolicyGuardConfigError(f"{source}={value!r}: {exc}") from None
 
 
+class OnError(TextEnum):
+    """POLICYGUARD_REDIS_ON_ERROR: what a worker does while Redis cannot be reached."""
+
+    FETCH = "fetch"  # fetch for itself, as in memory mode
+    DENY = "deny"  # refuse what it has no copy of
+
+
+class CacheKind(TextEnum):
+    """POLICYGUARD_CACHE: where site documents are kept between requests."""
+
+    MEMORY = "memory"  # in this process
+    REDIS = "redis"  # in Redis too, shared by every worker of the crawl
+
+
+@dataclass(frozen=True)
+class SharedCacheSettings:
+    """POLICYGUARD_CACHE = "redis" and its settings (see adapters/shared_documents.py)."""
+
+    url: str
+    url_source: str
+    key: str
+    on_error: OnError
+    lock_ttl: float
+
+
+def _redis_url(settings: BaseSettings) -> tuple[str, str]:
+    """POLICYGUARD_REDIS_URL, else scrapy-redis's own REDIS_URL or REDIS_HOST/REDIS_PORT."""
+    for name in ("POLICYGUARD_REDIS_URL", "REDIS_URL"):
+        if settings.get(name):
+            return str(settings.get(name)), name
+    if settings.get("REDIS_HOST"):
+        return f"redis://{settings.get('REDIS_HOST')}:{settings.getint('REDIS_PORT', 6379)}", "REDIS_HOST"
+    return "redis://localhost:6379", "default"
+
+
+def _shared_cache(settings: BaseSettings, spider: Spider | None) -> SharedCacheSettings | None:
+    kind = CacheKind(_choice(settings, "POLICYGUARD_CACHE", tuple(k.value for k in CacheKind)))
+    if kind is CacheKind.MEMORY:
+        return None
+    try:
+        from redis.connection import parse_url
+    except ImportError:
+        raise _error(
+            "POLICYGUARD_CACHE",
+            "redis",
+            "the redis client is not installed",
+            "pip install 'scrapy-policyguard[redis]'",
+        ) from None
+    url, source = _redis_url(settings)
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        raise _error(source, url, f"not a Redis URL ({exc})", "use redis://host:port/db") from None
+    template = str(settings.get("POLICYGUARD_REDIS_KEY", DEFAULTS["POLICYGUARD_REDIS_KEY"]))
+    try:
+        key = template % {"spider": spider.name if spider is not None else "spider"}
+    except (KeyError, ValueError, TypeError):
+        raise _error(
+            "POLICYGUARD_REDIS_KEY", template, "not a key template", 'use e.g. "%(spider)s:policyguard"'
+        ) from None
+    on_error = OnError(_choice(settings, "POLICYGUARD_REDIS_ON_ERROR", tuple(o.value for o in OnError)))
+    lock_ttl = _seconds(settings, "POLICYGUARD_REDIS_LOCK_TTL", minimum=1)
+    return SharedCacheSettings(url, source, key, on_error, lock_ttl)
+
+
+def _optional_text(settings: BaseSettings, name: str) -> str | None:
+    value = settings.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise _error(name, value, "must be a short name without '/'", "e.g. 'run-2026-12-06'")
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class GuardSettings:
     """The resolved configuration of one crawl."""
@@ -265,6 +366,9 @@ class GuardSettings:
     agreements: dict[str, str]
     item_action: DeniedItems
     item_field: str
+    shared_cache: SharedCacheSettings | None
+    run_id: str | None
+    worker_id: str | None
 
     @property
     def enforce(self) -> bool:
@@ -299,6 +403,9 @@ class GuardSettings:
             agreements=_agreements(settings),
             item_action=_item_action(settings, purpose),
             item_field=_item_field(settings),
+            shared_cache=_shared_cache(settings, spider),
+            run_id=_optional_text(settings, "POLICYGUARD_RUN_ID"),
+            worker_id=_optional_text(settings, "POLICYGUARD_WORKER_ID"),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -323,4 +430,16 @@ class GuardSettings:
             "POLICYGUARD_AGREEMENTS": self.agreements,
             "POLICYGUARD_ITEM_ACTION": str(self.item_action),
             "POLICYGUARD_ITEM_FIELD": self.item_field,
+            "POLICYGUARD_CACHE": str(CacheKind.REDIS if self.shared_cache else CacheKind.MEMORY),
+            **(
+                {
+                    "POLICYGUARD_REDIS_URL": _without_password(self.shared_cache.url),
+                    "redis_url_source": self.shared_cache.url_source,
+                    "POLICYGUARD_REDIS_KEY": self.shared_cache.key,
+                    "POLICYGUARD_REDIS_ON_ERROR": str(self.shared_cache.on_error),
+                    "POLICYGUARD_REDIS_LOCK_TTL": self.shared_cache.lock_ttl,
+                }
+                if self.shared_cache
+                else {}
+            ),
         }
