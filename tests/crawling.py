@@ -62,6 +62,49 @@ class ListSpider(scrapy.Spider):
             self.errors[url] = repr(failure.value)
 
 
+class ChainSpider(scrapy.Spider):
+    """Requests ``urls`` one at a time, in order; ``before`` runs a step before a URL is requested."""
+
+    name = "chain"
+
+    def __init__(self, urls: list[str], before: dict[int, Callable[[], None]] | None = None, **kw: Any):
+        super().__init__(**kw)
+        self.urls = urls
+        self.before = before or {}
+        self.fetched: list[str] = []
+        self.denied: list[str] = []
+
+    def _request(self, index: int) -> scrapy.Request | None:
+        if index >= len(self.urls):
+            return None
+        if index in self.before:
+            self.before[index]()
+        return scrapy.Request(
+            self.urls[index],
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            cb_kwargs={"index": index},
+        )
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        yield self._request(0)
+
+    def parse(self, response: scrapy.http.Response, index: int):  # type: ignore[no-untyped-def]
+        self.fetched.append(response.url)
+        yield {"url": response.url}
+        following = self._request(index + 1)
+        if following is not None:
+            yield following
+
+    def failed(self, failure: Any):  # type: ignore[no-untyped-def]
+        if failure.check(PolicyDenied):
+            self.denied.append(failure.request.url)
+        following = self._request(failure.request.cb_kwargs["index"] + 1)
+        if following is not None:
+            yield following
+
+
 def coroutine_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Any]:
     """Run an ``async def`` test as an asyncio task on the reactor pytest-twisted installed.
 

@@ -20,8 +20,13 @@ __all__ = ["register"]
 
 def register(commands: Any) -> None:
     p = commands.add_parser("report", help="summarise an audit trail (terminal, --json or --html)")
-    p.add_argument("audit", type=Path, help="the JSON Lines audit log")
-    p.add_argument("--crawl", help="the crawl id to report (default: the last crawl in the file)")
+    p.add_argument(
+        "audit",
+        type=Path,
+        nargs="+",
+        help="the JSON Lines audit log (several: the files of one run's workers)",
+    )
+    p.add_argument("--crawl", help="the run or crawl id to report (default: the last run in the files)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML page")
     p.add_argument("--top", type=int, default=5, help="reasons shown per origin (default 5)")

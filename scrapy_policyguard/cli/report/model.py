@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, 
 from ...adapters.audit import Record
 from ...core.paths import origin_of
 
-__all__ = ["COLUMNS", "Report", "load_report"]
+__all__ = ["COLUMNS", "Report", "Worker", "load_report", "read_records"]
 
 
 @dataclass
@@ -46,9 +47,6 @@ class Origin:
     robots: dict[str, Any] | None = None
     reasons: dict[tuple[str, str, str], Reason] = field(default_factory=dict)
     sources: Counter[str] = field(default_factory=Counter)
-    # Counts read off request, response and item records since the origin's last "origin"
-    # record: they stand in for the totals record when a killed crawl left none.
-    unsettled: Counter[str] = field(default_factory=Counter)
 
     def add_reason(self, evidence: dict[str, Any]) -> None:
         key = (evidence.get("source", ""), evidence.get("rule", ""), evidence.get("location", ""))
@@ -70,51 +68,103 @@ class Origin:
 
 
 @dataclass
-class Report:
-    path: str
-    crawl: dict[str, Any] | None
+class Worker:
+    """One worker's part of a run: its audit file, crawl id and whether it finished."""
+
+    file: str
+    crawl: str
+    worker: str | None
+    crawl_record: dict[str, Any] | None
     totals: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "crawl": self.crawl,
+            "worker": self.worker,
+            "complete": self.totals is not None,
+            "finish_reason": self.totals.get("finish_reason") if self.totals else None,
+        }
+
+
+@dataclass
+class Report:
+    paths: list[str]
+    run: str | None
+    workers: list[Worker]
     origins: dict[str, Origin]
-    crawls_in_file: list[str]
+    runs_in_files: list[str]
     broken_lines: int
     records: int
+    documents: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> copy -> count
+
+    @property
+    def path(self) -> str:
+        return ", ".join(self.paths)
+
+    @property
+    def crawl(self) -> dict[str, Any] | None:
+        return next((w.crawl_record for w in self.workers if w.crawl_record is not None), None)
 
     @property
     def complete(self) -> bool:
-        return self.totals is not None and self.broken_lines == 0
+        return (
+            bool(self.workers) and all(w.totals is not None for w in self.workers) and not self.broken_lines
+        )
 
     def problems(self) -> list[str]:
         found = []
         if self.crawl is None:
             found.append("no crawl record: the start of the log is missing")
-        if self.totals is None:
-            found.append("no totals record: the crawl did not finish (killed or still running)")
+        for worker in self.workers:
+            if worker.totals is None:
+                who = f"worker {worker.worker} ({worker.file})" if len(self.workers) > 1 else "the crawl"
+                found.append(f"no totals record: {who} did not finish (killed or still running)")
         if self.broken_lines:
             found.append(f"{self.broken_lines} line(s) could not be read (cut short or corrupt)")
         return found
 
     def stats(self) -> dict[str, Any]:
-        return dict(self.totals.get("stats", {})) if self.totals else {}
+        """The workers' ``policyguard/`` stats, added up."""
+        summed: dict[str, float] = {}
+        for worker in self.workers:
+            for key, value in ((worker.totals or {}).get("stats") or {}).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    summed[key] = summed.get(key, 0) + value
+        return dict(sorted(summed.items()))
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
+        started = [
+            w.crawl_record["time"] for w in self.workers if w.crawl_record and "time" in w.crawl_record
+        ]
+        finished = [w.totals["time"] for w in self.workers if w.totals and "time" in w.totals]
+        reasons = sorted(
+            {
+                str(w.totals["finish_reason"])
+                for w in self.workers
+                if w.totals and w.totals.get("finish_reason")
+            }
+        )
         return {
             "audit_log": self.path,
             "complete": self.complete,
             "problems": self.problems(),
             "crawl": {
-                "id": crawl.get("crawl"),
+                "id": self.run,
                 "spider": crawl.get("spider"),
                 "purpose": crawl.get("purpose"),
                 "mode": crawl.get("mode"),
                 "user_agent": (crawl.get("user_agent") or {}).get("token"),
-                "started": crawl.get("time"),
-                "finished": self.totals.get("time") if self.totals else None,
-                "finish_reason": self.totals.get("finish_reason") if self.totals else None,
+                "started": min(started) if started else None,
+                "finished": max(finished) if finished and len(finished) == len(self.workers) else None,
+                "finish_reason": ", ".join(reasons) or None,
                 "plugin_version": crawl.get("version"),
                 "rules": crawl.get("rules", []),
             },
-            "crawls_in_file": self.crawls_in_file,
+            "workers": [w.to_dict() for w in self.workers],
+            "crawls_in_file": self.runs_in_files,
+            "documents": {kind: dict(copies) for kind, copies in sorted(self.documents.items())},
             "stats": self.stats(),
             "origins": [o.to_dict(top) for o in sorted(self.origins.values(), key=lambda o: o.origin)],
         }
@@ -146,7 +196,8 @@ def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
 _ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
 
 
-def load_report(path: Path, crawl_id: str | None = None) -> Report:
+def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The records of one audit file, and how many lines could not be read."""
     records: list[dict[str, Any]] = []
     broken = 0
     with path.open("rb") as handle:
@@ -159,37 +210,93 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
             except (ValueError, UnicodeDecodeError):
                 broken += 1
                 continue
-            if isinstance(record, dict) and "record" in record:
+            if isinstance(record, dict) and "record" in record and record.get("crawl"):
                 records.append(record)
             else:
                 broken += 1
-    crawls: list[str] = list(dict.fromkeys(str(r["crawl"]) for r in records if r.get("crawl")))
-    chosen = crawl_id or (crawls[-1] if crawls else None)
-    if crawl_id and crawl_id not in crawls:
-        raise ValueError(f"no crawl {crawl_id!r} in {path} (crawls: {', '.join(crawls) or 'none'})")
-    mine = [r for r in records if r.get("crawl") == chosen]
-    crawl = next((r for r in mine if r["record"] == "crawl"), None)
-    totals = next((r for r in reversed(mine) if r["record"] == "totals"), None)
-    origins: dict[str, Origin] = defaultdict(lambda: Origin(""))
+    return records, broken
+
+
+def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Report:
+    """One run, read from one audit file or from the files of its workers (scrapy-redis).
+
+    A run is the crawls that share a ``run`` id (every worker of a crawl; a log written before
+    run ids existed counts each crawl as its own run); the last run started is reported unless
+    ``run_id`` names another (a run id or a crawl id).
+    """
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    crawl_records: dict[str, tuple[str, dict[str, Any]]] = {}  # crawl id -> (file, crawl record)
+    by_crawl: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    crawl_files: dict[str, str] = {}
+    broken = 0
+    for path in files:
+        records, unreadable = read_records(path)
+        broken += unreadable
+        for record in records:
+            crawl_id = str(record["crawl"])
+            by_crawl[crawl_id].append(record)
+            crawl_files.setdefault(crawl_id, str(path))
+            if record["record"] == "crawl":
+                crawl_records[crawl_id] = (str(path), record)
+    run_of = {crawl_id: str(rec.get("run") or crawl_id) for crawl_id, (_, rec) in crawl_records.items()}
+    for crawl_id in by_crawl:
+        run_of.setdefault(crawl_id, crawl_id)
+    runs = sorted(set(run_of.values()), key=lambda run: _started(run, run_of, crawl_records))
+    if run_id is not None:
+        chosen = run_id if run_id in runs else run_of.get(run_id)
+        if chosen is None:
+            where = ", ".join(map(str, files))
+            raise ValueError(f"no run or crawl {run_id!r} in {where} (runs: {', '.join(runs) or 'none'})")
+    else:
+        chosen = runs[-1] if runs else None
+    report = Report([str(p) for p in files], chosen, [], {}, runs, broken, 0)
+    for crawl_id in (c for c in by_crawl if run_of[c] == chosen):
+        _add_worker(report, crawl_id, crawl_files[crawl_id], crawl_records.get(crawl_id), by_crawl[crawl_id])
+    return report
+
+
+def _started(run: str, run_of: dict[str, str], crawl_records: dict[str, tuple[str, dict[str, Any]]]) -> str:
+    times = [str(rec.get("time", "")) for cid, (_, rec) in crawl_records.items() if run_of[cid] == run]
+    return min(times) if times else ""
+
+
+def _add_worker(
+    report: Report,
+    crawl_id: str,
+    file: str,
+    crawl: tuple[str, dict[str, Any]] | None,
+    records: list[dict[str, Any]],
+) -> None:
+    """One worker's records into the report: per-origin counts, reasons, documents."""
+    record_of_crawl = crawl[1] if crawl is not None else None
+    totals = next((r for r in reversed(records) if r["record"] == "totals"), None)
+    worker = record_of_crawl.get("worker") if record_of_crawl else None
+    report.workers.append(Worker(file, crawl_id, worker, record_of_crawl, totals))
+    report.records += len(records)
+    origins = report.origins
+    unsettled: dict[str, Counter[str]] = defaultdict(Counter)
 
     def origin(name: str) -> Origin:
-        entry = origins[name]
-        entry.origin = name
+        entry = origins.get(name)
+        if entry is None:
+            entry = origins[name] = Origin(name)
         return entry
 
-    for record in mine:
+    for record in records:
         kind = record["record"]
-        if kind == "robots":
-            origin(record["origin"]).robots = record
+        if kind in ("robots", "document"):
+            document = "robots.txt" if kind == "robots" else str(record.get("kind"))
+            report.documents.setdefault(document, Counter())[str(record.get("copy", "fetched"))] += 1
+            if kind == "robots":
+                origin(record["origin"]).robots = record
         elif kind == "origin":
             # A bounded crawl dropped this origin's counts from memory: they are settled here.
-            entry = origin(record["origin"])
-            entry.counts.update(record.get("counts") or {})
-            entry.unsettled.clear()
+            origin(record["origin"]).counts.update(record.get("counts") or {})
+            unsettled.pop(record["origin"], None)
         elif kind in ("request", "response"):
             url = record.get("url")
             entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
-            entry.unsettled.update(_counted(record))
+            unsettled[entry.origin].update(_counted(record))
             if record.get("action") in ("blocked", "would-block", "marked"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
@@ -201,7 +308,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
                         entry.add_reason(evidence)
         elif kind == "item":
             entry = origin(record.get("origin") or NO_ORIGIN)
-            entry.unsettled.update(_counted(record))
+            unsettled[entry.origin].update(_counted(record))
             for source in record.get("denied_by", []):
                 entry.sources[f"item:{source}"] += 1
             for reason in record.get("reasons") or []:
@@ -210,6 +317,5 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
         for name, counts in (totals.get("origins") or {}).items():
             origin(name).counts.update(counts)
     else:  # without the totals, count what the records show
-        for entry in origins.values():
-            entry.counts.update(entry.unsettled)
-    return Report(str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine))
+        for name, counts in unsettled.items():
+            origin(name).counts.update(counts)

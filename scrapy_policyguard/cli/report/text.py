@@ -22,8 +22,21 @@ def render_text(report: Report, top: int) -> str:
     else:
         out.append("status: INCOMPLETE: " + "; ".join(data["problems"]))
         out.append("        figures below come from the records present; allowed requests are not counted")
+    if len(data["workers"]) > 1:
+        finished = sum(1 for w in data["workers"] if w["complete"])
+        out.append(f"{len(data['workers'])} workers ({finished} finished), one run merged")
+    documents = data["documents"]
+    if documents:
+        out.append(
+            "documents: "
+            + ", ".join(
+                f"{kind} {copies.get('fetched', 0)} fetched"
+                + (f", {copies['shared']} read from the shared cache" if copies.get("shared") else "")
+                for kind, copies in documents.items()
+            )
+        )
     if len(data["crawls_in_file"]) > 1:
-        out.append(f"(this file holds {len(data['crawls_in_file'])} crawls; use --crawl ID for another)")
+        out.append(f"(the files hold {len(data['crawls_in_file'])} runs; use --crawl ID for another)")
     stats = data["stats"]
     if stats:
         out.append("")

@@ -1,0 +1,296 @@
+"""The documents shared by the workers of a crawl, on a real redis-server.
+
+Three worker processes on scrapy-redis's real scheduler and dupefilter fetch each origin's
+robots.txt and tdmrep.json once in total (a control run in memory mode fetches them once per
+worker); a worker killed while it holds a fetch lock delays the others by at most the lock's
+expiry; Redis stopped in the middle of a crawl never lets a request through unchecked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawling import ChainSpider, coroutine_test, guard_stats, read_audit
+from redis_server import RedisServer
+
+from scrapy_policyguard.adapters import shared_documents
+from scrapy_policyguard.adapters.documents import StoredDocument
+from scrapy_policyguard.adapters.fetch import FetchResult
+from scrapy_policyguard.adapters.shared_documents import decode_document, encode_document
+from scrapy_policyguard.cli.report.model import load_report
+from scrapy_policyguard.demo.web import LocalWeb, Reply
+
+WORKER = Path(__file__).parent / "data" / "redis_worker.py"
+DONE = "shared:test-done"
+ORIGINS = [f"w{i}.test" for i in range(4)]
+PAGES = 12
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+# --------------------------------------------------------------------------- stored form
+
+
+def result(body: bytes = b"User-agent: *\nDisallow: /x\n", status: int | None = 200) -> FetchResult:
+    return FetchResult(
+        "http://a.test/robots.txt", status, body, "HTTP 200", ("301 a -> b",), 12.5, 3.0, False, "text/plain"
+    )
+
+
+def test_a_stored_document_round_trips_through_json_and_bytes() -> None:
+    good = result()
+    failed = result(b"", None)
+    for document in (StoredDocument(good, 99.0, 0, good), StoredDocument(failed, 50.0, 2, good)):
+        fields = encode_document(document)
+        assert set(fields) <= {"meta", "body", "good"}
+        json.loads(fields["meta"])  # plain JSON, nothing executable
+        assert decode_document({k.encode(): v for k, v in fields.items()}) == document
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {b"meta": b"not json"},
+        {b"meta": b'{"format": 99}'},
+        {b"meta": b'{"format": 1, "result": 3}'},
+        {b"meta": b"\x80\x04\x95pickle"},
+    ],
+)
+def test_anything_else_in_redis_is_unreadable_and_fetched_anew(fields: dict[bytes, bytes]) -> None:
+    with pytest.raises(ValueError):
+        decode_document(fields)
+
+
+# --------------------------------------------------------------------------- three workers
+
+
+def serve(web: LocalWeb) -> list[str]:
+    """Four origins, each with a /private/ area robots.txt disallows and a tdmrep.json; every page
+    links to the next page of its origin, to the same page of the next origin, and to /private/."""
+    for index, host in enumerate(ORIGINS):
+        other = ORIGINS[(index + 1) % len(ORIGINS)]
+        robots = Reply(body="User-agent: *\nDisallow: /private/\n", content_type="text/plain", delay=0.3)
+        web.add(host, "/robots.txt", robots)
+        web.add(host, "/.well-known/tdmrep.json", Reply(body="[]", content_type="application/json"))
+        for n in range(PAGES):
+            links = (
+                f'<a href="/p/{(n + 1) % PAGES}">next</a><a href="http://{other}/p/{n}">elsewhere</a>'
+                f'<a href="/private/{n}">private</a>'
+            )
+            web.add(host, f"/p/{n}", Reply(body=f"<html><body>{links}</body></html>", delay=0.05))
+            web.add(host, f"/private/{n}", "<html><body>secret</body></html>")
+    return [web.url(host, "/p/0") for host in ORIGINS]
+
+
+def run_workers(
+    web: LocalWeb, redis_server: RedisServer, tmp_path: Path, cache: str, count: int = 3
+) -> list[Path]:
+    starts = serve(web)
+    audits = [tmp_path / f"{cache}-w{n}.jsonl" for n in range(count)]
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                *starts[n::count],  # each worker starts on origins of its own, then takes from the queue
+                f"--redis={redis_server.url}",
+                f"--proxy={web.proxy_url}",
+                f"--audit={audit}",
+                f"--worker=w{n}",
+                f"--cache={cache}",
+                f"--until-key={DONE}",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for n, audit in enumerate(audits)
+    ]
+    # Every page fetched: the idle workers may stop.
+    pages = [(host, f"/p/{n}") for host in ORIGINS for n in range(PAGES)]
+    deadline = time.monotonic() + 90
+    while any(web.count(*page) == 0 for page in pages) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    redis_server.client().set(DONE, 1)
+    for worker in workers:
+        output, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0, output.decode(errors="replace")[-3000:]
+    return audits
+
+
+def robots_fetches(web: LocalWeb) -> dict[str, int]:
+    return {host: web.count(host, "/robots.txt") for host in ORIGINS}
+
+
+def test_three_workers_fetch_each_document_once_in_total(web, redis_server, tmp_path: Path) -> None:
+    audits = run_workers(web, redis_server, tmp_path, "redis")
+    assert robots_fetches(web) == dict.fromkeys(ORIGINS, 1)
+    assert {h: web.count(h, "/.well-known/tdmrep.json") for h in ORIGINS} == dict.fromkeys(ORIGINS, 1)
+    assert sum(web.count(h, f"/private/{n}") for h in ORIGINS for n in range(PAGES)) == 0
+    assert sum(web.count(h, f"/p/{n}") for h in ORIGINS for n in range(PAGES)) == len(ORIGINS) * PAGES
+    files = [read_audit(a) for a in audits]
+    workers_used = [f for f in files if any(r["record"] == "robots" for r in f)]
+    assert len(workers_used) >= 2, "the crawl was not shared between workers"
+    runs = {r["run"] for f in files for r in f if r["record"] == "crawl"}
+    assert len(runs) == 1 and {r["worker"] for f in files for r in f if r["record"] == "crawl"} == {
+        "w0",
+        "w1",
+        "w2",
+    }
+    copies = Counter(r["copy"] for f in files for r in f if r["record"] == "robots")
+    assert copies["fetched"] == len(ORIGINS)
+    # One report for the run: per-origin counts are the sum of the workers' totals.
+    report = load_report(audits)
+    assert report.complete
+    for host in ORIGINS:
+        origin = f"http://{host}"
+        summed: Counter[str] = Counter()
+        for f in files:
+            summed.update(f[-1]["origins"].get(origin, {}))
+        assert dict(report.origins[origin].counts) == dict(summed)
+        assert summed["requests_allowed"] == PAGES and summed["requests_denied"] == PAGES
+    assert report.to_dict()["documents"]["robots.txt"] == {
+        "fetched": len(ORIGINS),
+        "shared": copies["shared"],
+    }
+
+
+def test_control_in_memory_mode_each_worker_fetches_for_itself(web, redis_server, tmp_path: Path) -> None:
+    audits = run_workers(web, redis_server, tmp_path, "memory")
+    touched = Counter(
+        r["origin"] for a in audits for r in read_audit(a) if r["record"] == "robots"
+    )  # one robots record per origin per worker that met it
+    assert {f"http://{h}": n for h, n in robots_fetches(web).items()} == dict(touched)
+    assert sum(robots_fetches(web).values()) > len(ORIGINS)  # what the shared cache saves
+
+
+# --------------------------------------------------------------------------- a worker killed holding the lock
+
+
+def test_a_worker_killed_holding_a_lock_delays_the_others_by_at_most_its_expiry(
+    web, redis_server, tmp_path: Path
+) -> None:
+    asked: list[float] = []
+
+    def robots(seen: Any) -> Reply:
+        asked.append(time.time())
+        # The first worker to ask gets no answer: it holds the lock until it is killed.
+        return Reply(body="User-agent: *\nDisallow: /private/\n", delay=60 if len(asked) == 1 else 0)
+
+    web.add("slow.test", "/robots.txt", robots)
+    web.add("slow.test", "/.well-known/tdmrep.json", Reply(status=404))
+    web.add("slow.test", "/a", "<html><body>a</body></html>")
+    web.add("slow.test", "/b", "<html><body>b</body></html>")
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
+
+    def worker(name: str, path: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                web.url("slow.test", path),
+                f"--redis={redis_server.url}",
+                f"--proxy={web.proxy_url}",
+                f"--audit={tmp_path / name}.jsonl",
+                f"--worker={name}",
+                "--lock-ttl=2",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    first = worker("first", "/a")
+    deadline = time.monotonic() + 60
+    while not asked and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert asked, "the first worker never asked for robots.txt"
+    time.sleep(0.5)  # it holds the lock and keeps extending it
+    lock_keys = redis_server.client().keys("*:lock:*")
+    assert lock_keys, "no lock is held while robots.txt downloads"
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    killed_at = time.time()
+    second = worker("second", "/b")  # /a is in scrapy-redis's dupefilter already
+    assert second.wait(timeout=60) == 0
+    assert len(asked) == 2
+    # The second worker fetched as soon as the dead worker's lock expired (2 s), not later.
+    assert asked[1] - killed_at < 2 + 1.5
+    assert (web.count("slow.test", "/a"), web.count("slow.test", "/b")) == (0, 1)
+
+
+# --------------------------------------------------------------------------- Redis going away
+
+
+def outage_sites(web: LocalWeb, count: int) -> list[str]:
+    hosts = [f"r{i}.test" for i in range(count)]
+    for host in hosts:
+        web.add(host, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+        web.add(host, "/a", "<html><body>a</body></html>")
+        web.add(host, "/private/x", "<html><body>secret</body></html>")
+    return hosts
+
+
+@pytest.mark.parametrize("on_error", ["fetch", "deny"])
+@coroutine_test
+async def test_redis_stopped_mid_crawl_never_lets_a_request_through_unchecked(  # noqa: PLR0917
+    web, crawl, redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_error: str
+) -> None:
+    monkeypatch.setattr(shared_documents, "RETRY_AFTER", 0.3)
+    hosts = outage_sites(web, 4)
+    # r0 with Redis up; r1 (and r0's private page) while it is down; r2 after it is back.
+    urls = [
+        f"http://{hosts[0]}/a",
+        f"http://{hosts[1]}/a",
+        f"http://{hosts[1]}/private/x",
+        f"http://{hosts[0]}/private/x",
+        f"http://{hosts[2]}/a",
+        f"http://{hosts[2]}/private/x",
+    ]
+
+    def back() -> None:
+        redis_server.start()
+        time.sleep(0.4)  # past the retry interval
+
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "POLICYGUARD_CACHE": "redis",
+        "POLICYGUARD_REDIS_URL": redis_server.url,
+        "POLICYGUARD_REDIS_ON_ERROR": on_error,
+        "POLICYGUARD_AUDIT_LOG": str(audit),
+    }
+    crawler = await crawl(ChainSpider, settings, urls=urls, before={1: redis_server.stop, 4: back})
+    spider = crawler.spider
+    assert all(web.count(h, "/private/x") == 0 for h in hosts)
+    stats = guard_stats(crawler)
+    assert stats["policyguard/cache/errors"] >= 1
+    states = [r["state"] for r in read_audit(audit) if r["record"] == "cache"]
+    assert states == ["down", "up"]
+    if on_error == "fetch":
+        assert spider.fetched == [f"http://{hosts[0]}/a", f"http://{hosts[1]}/a", f"http://{hosts[2]}/a"]
+    else:  # r1 has no copy while Redis is down: refused, and audited as such
+        assert spider.fetched == [f"http://{hosts[0]}/a", f"http://{hosts[2]}/a"]
+        refused = [r for r in read_audit(audit) if r["record"] == "request" and r["url"] == urls[1]]
+        assert refused[0]["denied_by"] == ["policyguard"]
+        assert web.count(hosts[1], "/robots.txt") == 0
+    # Back on Redis: r2's robots.txt went into the shared cache.
+    assert redis_server.client().exists(f"chain:policyguard:doc:robots:http://{hosts[2]}") == 1
