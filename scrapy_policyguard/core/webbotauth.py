@@ -19,6 +19,7 @@ Sources, read 2026-12-02:
   https://developers.cloudflare.com/bots/reference/bot-verification/web-bot-auth/ : Ed25519
   keys, a short ``expires``, a ``nonce`` recommended, only ASCII components. Its examples still
   show the bare-string ``Signature-Agent`` the draft calls legacy; we send what the draft
+  requires.
 
 The signature base is built by http-message-signatures (3.x, pyauth): it supports the ``tag``
 parameter and ``;key=`` dictionary-member components the draft needs, uses http-sf (already ours
