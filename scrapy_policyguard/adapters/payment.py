@@ -141,10 +141,11 @@ class PaymentMiddleware:
             self.budget.settle(result, price)
             self.ledger.inc("pay/would_pay")
             self.ledger.set("pay/would_spend", self._total())
-            self._charge(request, result, PayAction.WOULD_PAY, price, status=response.status)
+            self._charge(request, result, PayAction.WOULD_PAY, None, status=response.status)
             return response
         self.ledger.inc("pay/retries")
-        retry = request.replace(dont_filter=True)
+        # Ahead of the queue: the reservation holds budget until its answer settles it.
+        retry = request.replace(dont_filter=True, priority=request.priority + 1)
         retry.headers[EXACT_PRICE_HEADER] = asked
         retry.meta.update({PAY_META: result, DECIDED_META: True, "dont_cache": True})
         logger.debug("Paying %s for %s", asked, request.url, extra=self._log_extra)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class Report:
     crawls_in_file: list[str]
     broken_lines: int
     records: int
+    charges: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -95,6 +97,27 @@ class Report:
 
     def stats(self) -> dict[str, Any]:
         return dict(self.totals.get("stats", {})) if self.totals else {}
+
+    def pay(self) -> dict[str, Any]:
+        """Pay-per-crawl spending, in total and per origin: the ``totals`` record's, or (a crawl
+        that did not finish) the sum of its ``charge`` records. Money stays decimal text."""
+        declined = self.stats().get("policyguard/pay/declined", 0)
+        if self.totals is not None and isinstance(self.totals.get("pay"), dict):
+            pay = self.totals["pay"]
+            origins = {
+                origin: {"charged": acc.get("charged", {}), "pages": acc.get("pages", 0)}
+                for origin, acc in (pay.get("origins") or {}).items()
+            }
+            return {
+                "source": "totals",
+                "simulated": bool(pay.get("simulated")),
+                "pages": pay.get("pages", 0),
+                "charged": pay.get("charged", {}),
+                "unsettled": pay.get("unsettled", "0"),
+                "declined": declined,
+                "origins": origins,
+            }
+        return {"source": "charge records", "declined": declined, **_sum_charges(self.charges)}
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
@@ -116,6 +139,7 @@ class Report:
             },
             "crawls_in_file": self.crawls_in_file,
             "stats": self.stats(),
+            "pay": self.pay(),
             "origins": [o.to_dict(top) for o in sorted(self.origins.values(), key=lambda o: o.origin)],
         }
 
@@ -144,6 +168,39 @@ def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
 
 
 _ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
+
+
+def _sum_charges(charges: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spending added up from ``charge`` records (paid ones; would-pay ones in an audit-mode crawl)."""
+    simulated = any(c.get("action") == "would-pay" for c in charges)
+    counted = "would-pay" if simulated else "paid"
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    origins: dict[str, dict[str, Any]] = {}
+    pages = 0
+    for charge in charges:
+        if charge.get("action") != counted:
+            continue
+        amount = charge.get("charged") if counted == "paid" else charge.get("price")
+        currency = charge.get("charged_currency") or charge.get("currency") or "?"
+        try:
+            value = Decimal(str(amount))
+        except InvalidOperation:
+            continue
+        pages += 1
+        total[currency] += value
+        entry = origins.setdefault(str(charge.get("origin")), {"charged": defaultdict(Decimal), "pages": 0})
+        entry["charged"][currency] += value
+        entry["pages"] += 1
+    return {
+        "simulated": simulated,
+        "pages": pages,
+        "charged": {c: format(a, "f") for c, a in sorted(total.items())},
+        "unsettled": None,
+        "origins": {
+            origin: {"charged": {c: format(a, "f") for c, a in e["charged"].items()}, "pages": e["pages"]}
+            for origin, e in sorted(origins.items())
+        },
+    }
 
 
 def load_report(path: Path, crawl_id: str | None = None) -> Report:
@@ -212,4 +269,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
     else:  # without the totals, count what the records show
         for entry in origins.values():
             entry.counts.update(entry.unsettled)
-    return Report(str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine))
+    charges = [r for r in mine if r["record"] == "charge"]
+    return Report(
+        str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine), charges
+    )
