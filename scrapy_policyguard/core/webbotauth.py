@@ -140,9 +140,7 @@ class BotKey:
         except ValueError:
             raise SigningKeyError(f"{where}: neither a PEM private key nor a JWK") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise SigningKeyError(
-                f"{where}: a {type(key).__name__.removesuffix('PrivateKey')} key, not Ed25519"
-            )
+            raise SigningKeyError(f"{where}: not an Ed25519 key ({type(key).__name__})")
         return cls.of(key)
 
     @classmethod

@@ -124,7 +124,7 @@ async def test_a_signed_crawl_pays_within_the_limit_and_audits_the_rest(
 
 
 @pytest.mark.parametrize(
-    ("limits", "expected", "refusal"),
+    "case",
     [
         # One budget for the crawl: 13 of 40 pages, whichever origin answers first.
         (
@@ -145,15 +145,13 @@ async def test_a_signed_crawl_pays_within_the_limit_and_audits_the_rest(
 )
 @coroutine_test
 async def test_concurrent_pages_never_overspend_the_budget(
-    web: LocalWeb,
     paywall: PayWall,
     keys: Path,
     crawl: Any,
     tmp_path: Path,
-    limits: dict[str, Any],
-    expected: dict[str, int | None],
-    refusal: str,
+    case: tuple[dict[str, Any], dict[str, int | None], str],
 ) -> None:
+    limits, expected, refusal = case
     # 40 priced pages over two origins, answered slowly so that many reservations are in flight
     # at once: only the reservation made before each paid retry keeps the budget.
     urls = [
