@@ -111,6 +111,9 @@ async def test_a_signed_crawl_pays_within_the_limit_and_audits_the_rest(
     assert stats["policyguard/pay/charged"] == "USD 0.03"
     assert stats["policyguard/pay/declined"] == 1
     assert stats["policyguard/pay/declined/above-max-price"] == 1
+    # A paid retry is the same page, decided and counted once.
+    assert stats["policyguard/requests/allowed"] == 5
+    assert stats["policyguard/responses/denied/pay-per-crawl"] == 1
     totals = records(audit, "totals")[0]
     assert totals["pay"]["spent"] == "0.03"
     assert totals["pay"]["origins"]["http://shop.test"]["charged"] == {"USD": "0.03"}

@@ -57,3 +57,11 @@ def test_crawl_benchmark_crawls_the_same_pages_three_ways() -> None:
         "cpu_per_page_policyguard_vs_scrapy",
         "cpu_per_page_policyguard_vs_none",
     }
+
+
+def test_signing_benchmark_reports_every_figure() -> None:
+    result = run("signing.py")
+    assert set(result["rows"]) == {"sign", "ed25519", "budget"}
+    for row in result["rows"].values():
+        assert row["median_us"] > 0 and row["p99_us"] >= row["median_us"] and row["cpu_us_per_call"] > 0
+    assert result["ratio_sign_vs_ed25519_cpu"] > 0
