@@ -49,6 +49,7 @@ class RequestAction(TextEnum):
     WOULD_BLOCK = "would-block"  # audit mode: let through, recorded
     MARKED = "marked"  # fetched although its use is denied (POLICYGUARD_BLOCK_BEFORE_FETCH = False)
     OVERRIDE = "override"  # request.meta["dont_obey_robotstxt"]: not checked
+    UNSIGNED = "unsigned"  # not sent: it could not be signed (Web Bot Auth); ``signing/failed``
 
 
 class ResponseAction(TextEnum):
@@ -56,6 +57,8 @@ class ResponseAction(TextEnum):
 
     ALLOWED = "allowed"
     MARKED = "marked"  # the response denies the purpose the request was allowed for
+    BLOCKED = "blocked"  # not passed on: a pay-per-crawl page not paid for, or refused by the server
+    WOULD_BLOCK = "would-block"  # audit mode: passed on, recorded
 
 
 class ItemAction(TextEnum):
@@ -113,6 +116,12 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     (Record.RESPONSE, ResponseAction.MARKED): Tally(
         ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
     ),
+    (Record.RESPONSE, ResponseAction.BLOCKED): Tally(
+        ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
+    ),
+    (Record.RESPONSE, ResponseAction.WOULD_BLOCK): Tally(
+        ("responses/checked", "responses/would_deny"), "responses/would_deny", (_O.REQUESTS_WOULD_DENY,)
+    ),
     (Record.ITEM, ItemAction.KEPT): Tally(
         ("items/seen", "items/kept", "items/allowed"), None, (_O.ITEMS_ALLOWED,)
     ),
@@ -150,6 +159,10 @@ class Ledger:
 
     def inc(self, key: str, count: int = 1) -> None:
         self._stats.inc_value(STATS_PREFIX + key, count)
+
+    def set(self, key: str, value: str) -> None:
+        """A stat that is not a count (money, as ``USD 0.05``)."""
+        self._stats.set_value(STATS_PREFIX + key, value)
 
     def count(self, record: Record, action: Action, origin: str, sources: Iterable[str] = ()) -> None:
         """Add one outcome; ``sources`` are the sources that denied it, for the split counter."""

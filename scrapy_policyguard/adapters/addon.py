@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 
 from .downloader import PolicyGuardDownloaderMiddleware
+from .payment import PAYMENT_PRIORITY, PaymentMiddleware
 from .pipeline import PolicyGuardPipeline
+from .signing import SIGNING_PRIORITY, SigningMiddleware
 from .spider import PolicyGuardSpiderMiddleware
 
 if TYPE_CHECKING:
@@ -31,6 +33,16 @@ class Addon:
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PolicyGuardDownloaderMiddleware, DOWNLOADER_PRIORITY
         )
+        # Pay-per-crawl 402s are answered (paid within the limits, else denied with the price as
+        # evidence) whether or not the crawl pays; see adapters/payment.py for the priority.
+        settings.setdefault_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", PaymentMiddleware, PAYMENT_PRIORITY
+        )
+        if settings.get("POLICYGUARD_SIGNING_KEY"):
+            # Last before the download handler; see adapters/signing.py for the priority.
+            settings.setdefault_in_component_priority_dict(
+                "DOWNLOADER_MIDDLEWARES", SigningMiddleware, SIGNING_PRIORITY
+            )
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", PolicyGuardSpiderMiddleware, SPIDER_PRIORITY
         )

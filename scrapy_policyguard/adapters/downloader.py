@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["DECISION_META", "PURPOSE_META", "PolicyDenied", "PolicyGuardDownloaderMiddleware"]
+__all__ = ["DECIDED_META", "DECISION_META", "PURPOSE_META", "PolicyDenied", "PolicyGuardDownloaderMiddleware"]
 
 logger = logging.getLogger("scrapy_policyguard")
 
@@ -41,6 +41,9 @@ logger = logging.getLogger("scrapy_policyguard")
 DECISION_META = "policyguard"
 #: request.meta key that declares the purpose of one request.
 PURPOSE_META = "policyguard_purpose"
+#: request.meta key of a request sent again for a page already decided and counted (the paid
+#: retry of a pay-per-crawl page): its Decision is kept, and it is not counted a second time.
+DECIDED_META = "policyguard_decided"
 
 
 class PolicyDenied(IgnoreRequest):
@@ -118,6 +121,8 @@ class PolicyGuardDownloaderMiddleware:
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get(FETCH_META) or not request.url.startswith(("http://", "https://")):
+            return
+        if request.meta.get(DECIDED_META) and isinstance(request.meta.get(DECISION_META), Decision):
             return
         runtime = self.runtime
         if request.meta.get("dont_obey_robotstxt"):

@@ -73,6 +73,13 @@ def check_settings(
             settings.set(name, None, priority="cmdline")
     settings.set("POLICYGUARD_ENABLED", True, priority="cmdline")
     settings.set("POLICYGUARD_MODE", "enforce", priority="cmdline")
+    # A check never spends money: a pay-per-crawl page is reported with its price, not paid.
+    for name, off in (
+        ("POLICYGUARD_MAX_PRICE", None),
+        ("POLICYGUARD_BUDGET", None),
+        ("POLICYGUARD_BUDGET_PER_ORIGIN", {}),
+    ):
+        settings.set(name, off, priority="cmdline")
     if settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["default"]:
         settings.set("LOG_LEVEL", "WARNING")
     return settings

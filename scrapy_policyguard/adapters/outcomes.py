@@ -79,6 +79,20 @@ class Outcomes:
                 **decision_fields(decision),
             )
 
+    def response_refused(
+        self, request: Request, decision: Decision, action: ResponseAction, status: int
+    ) -> None:
+        """A response not passed on (or, in audit mode, that would not have been): always audited."""
+        self.ledger.count(Record.RESPONSE, action, origin_of(request.url), _sources(decision))
+        self.audit.write(
+            Record.RESPONSE,
+            url=request.url,
+            method=request.method,
+            action=str(action),
+            status=status,
+            **decision_fields(decision),
+        )
+
     def item(self, record: ItemRecord, action: ItemAction) -> None:
         tag = record.tag or {}
         allowed = bool(tag.get("allowed"))

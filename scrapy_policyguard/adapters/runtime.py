@@ -21,10 +21,12 @@ from scrapy import signals
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from .._version import __version__
+from ..core.budget import Budget
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.engine import Policy
 from ..core.rulefiles import RuleFileError
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
+from ..core.webbotauth import RequestSigner
 from .accounting import Ledger
 from .audit import AuditLog, Record, audit_path
 from .document_events import DocumentReporter
@@ -109,6 +111,12 @@ class GuardRuntime:
         )
         self.outcomes = Outcomes(self.ledger, self.audit, audit_all=settings.audit_all)
         self.media = MediaDecisions()
+        self.budget = Budget(settings.limits)
+        self.signer = (
+            RequestSigner(settings.signing_key, settings.signature_agent, lifetime=settings.signature_ttl)
+            if settings.signing_key is not None and settings.signature_agent is not None
+            else None
+        )
         clock = time.time
         self.shared = self._shared_documents(settings) if settings.shared_cache else None
         self.documents = SiteRegistry(
@@ -193,6 +201,13 @@ class GuardRuntime:
             f", audit log {self.audit.path}" if self.audit.path else "",
             extra={"spider": spider},
         )
+        if self.signer is not None:
+            logger.info(
+                "Signing every request (Web Bot Auth) as %s, keyid %s",
+                self.signer.agent,
+                self.signer.key.thumbprint,
+                extra={"spider": spider},
+            )
         if choice.is_scrapy_default:
             logger.warning(
                 "The product token is Scrapy's default 'Scrapy', which many robots.txt files "
@@ -232,8 +247,25 @@ class GuardRuntime:
         )
 
     async def _spider_closed(self, spider: Spider, reason: str) -> None:
+        pay = {**self.budget.snapshot(), "simulated": not self.settings.enforce}
+        if pay["pages"] or self.settings.limits.max_price is not None:
+            limits = self.settings.limits
+            logger.info(
+                "pay-per-crawl: %d page(s) %s, %s %s (POLICYGUARD_BUDGET %s), %s declined",
+                pay["pages"],
+                "would have been paid" if pay["simulated"] else "paid",
+                ", ".join(f"{c} {a}" for c, a in pay["charged"].items()) or "nothing",
+                "would have been charged" if pay["simulated"] else "charged",
+                limits.budget or "none",
+                self.crawler.stats.get_value("policyguard/pay/declined", 0) if self.crawler.stats else 0,
+                extra={"spider": spider},
+            )
         self.audit.write(
-            Record.TOTALS, finish_reason=reason, stats=self.ledger.stats(), origins=self.ledger.origins()
+            Record.TOTALS,
+            finish_reason=reason,
+            stats=self.ledger.stats(),
+            origins=self.ledger.origins(),
+            pay=pay,
         )
         self.audit.close()
         if self.shared is not None:

@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..core.agents import CLASSES
+from ..core.budget import ANY_ORIGIN, Limits
+from ..core.money import Money, PriceError
+from ..core.paths import origin_of
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
 from ..core.text_enum import TextEnum
+from ..core.webbotauth import MAX_LIFETIME, BotKey, SigningKeyError, signature_agent_origin
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -66,6 +70,12 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_AGREEMENTS": {},
     "POLICYGUARD_ITEM_ACTION": None,
     "POLICYGUARD_ITEM_FIELD": "policyguard",
+    "POLICYGUARD_SIGNING_KEY": None,
+    "POLICYGUARD_SIGNATURE_AGENT": None,
+    "POLICYGUARD_SIGNATURE_TTL": 300,
+    "POLICYGUARD_MAX_PRICE": None,
+    "POLICYGUARD_BUDGET": None,
+    "POLICYGUARD_BUDGET_PER_ORIGIN": {},
 }
 
 _UNKNOWN = ("allow", "deny")
@@ -112,15 +122,18 @@ def _seconds(settings: BaseSettings, name: str, *, minimum: float = 0.0) -> floa
     return number
 
 
-def _count(settings: BaseSettings, name: str, *, minimum: int = 1, why: str | None = None) -> int:
-    """A whole number setting (also given as digits, ``-s NAME=500``) of at least ``minimum``."""
+def _count(
+    settings: BaseSettings, name: str, *, minimum: int = 1, maximum: int | None = None, why: str | None = None
+) -> int:
+    """A whole number setting (also given as digits, ``-s NAME=500``) from ``minimum`` to ``maximum``."""
     value = settings.get(name, DEFAULTS[name])
     number = (
         value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
     )
-    if number is None or number < minimum:
+    if number is None or number < minimum or (maximum is not None and number > maximum):
         problem = why if number is not None and why else f"not a whole number >= {minimum}"
-        raise _error(name, value, problem, f"use an integer >= {minimum}")
+        limit = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+        raise _error(name, value, problem, f"use an integer {limit}")
     return number
 
 
@@ -207,6 +220,95 @@ def _without_password(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _money(name: str, value: Any, where: str = "") -> Money:
+    try:
+        return Money.parse(value) if isinstance(value, str) else Money.parse("")
+    except PriceError:
+        raise _error(
+            name, value, f"{where}not a price", 'write a currency code and an amount, e.g. "USD 0.01"'
+        ) from None
+
+
+def _limits(settings: BaseSettings) -> Limits:
+    """POLICYGUARD_MAX_PRICE, _BUDGET and _BUDGET_PER_ORIGIN, all in one currency."""
+    max_price = settings.get("POLICYGUARD_MAX_PRICE")
+    budget = settings.get("POLICYGUARD_BUDGET")
+    name = "POLICYGUARD_BUDGET_PER_ORIGIN"
+    per_origin = settings.get(name) or {}
+    example = '"USD 1.00" (every origin), or {"https://site.example": "USD 5.00", "*": "USD 1.00"}'
+    caps: dict[str, Money] = {}
+    if isinstance(per_origin, str) and not per_origin.lstrip().startswith("{"):
+        caps[ANY_ORIGIN] = _money(name, per_origin)
+    else:
+        for key, value in _mapping(settings, name, "must be a price or a dict of prices", example).items():
+            if not isinstance(key, str) or not (key == ANY_ORIGIN or key.startswith(("https://", "http://"))):
+                raise _error(name, per_origin, f"{key!r} is not an origin or '*'", f"use {example}")
+            caps[key if key == ANY_ORIGIN else origin_of(key)] = _money(name, value, f"{key!r}: ")
+    limits = Limits(
+        _money("POLICYGUARD_MAX_PRICE", max_price) if max_price is not None else None,
+        _money("POLICYGUARD_BUDGET", budget) if budget is not None else None,
+        caps,
+    )
+    if limits.max_price is None:
+        if limits.budget is not None or caps:
+            given = "POLICYGUARD_BUDGET" if limits.budget is not None else name
+            raise _error(
+                given,
+                budget if limits.budget is not None else per_origin,
+                "a budget without POLICYGUARD_MAX_PRICE pays nothing (the crawl never pays then)",
+                'set POLICYGUARD_MAX_PRICE too, e.g. "USD 0.01"',
+            )
+        return limits
+    currency = limits.max_price.currency
+    for label, money in (
+        ("POLICYGUARD_BUDGET", limits.budget),
+        *((f"{name}[{k!r}]", v) for k, v in caps.items()),
+    ):
+        if money is not None and money.currency != currency:
+            raise _error(
+                label,
+                str(money),
+                f"in {money.currency}, but POLICYGUARD_MAX_PRICE is in {currency} (never converted)",
+                f"give every limit in {currency}",
+            )
+    return limits
+
+
+def _signing(settings: BaseSettings) -> tuple[BotKey | None, str | None]:
+    """POLICYGUARD_SIGNING_KEY (loaded now, so a bad file stops the crawl) and _SIGNATURE_AGENT."""
+    path = settings.get("POLICYGUARD_SIGNING_KEY")
+    agent = settings.get("POLICYGUARD_SIGNATURE_AGENT")
+    if not path and not agent:
+        return None, None
+    if not path:
+        raise _error(
+            "POLICYGUARD_SIGNING_KEY",
+            path,
+            "POLICYGUARD_SIGNATURE_AGENT is set, but there is no key to sign with",
+            "set the path of your Ed25519 key (policyguard keys new DIR makes one)",
+        )
+    if not agent:
+        raise _error(
+            "POLICYGUARD_SIGNATURE_AGENT",
+            agent,
+            "a signing key needs the https URL where its key directory is published",
+            'set it, e.g. "https://crawler.example" (serving /.well-known/http-message-signatures-directory)',
+        )
+    try:
+        origin = signature_agent_origin(str(agent))
+    except ValueError as exc:
+        raise _error(
+            "POLICYGUARD_SIGNATURE_AGENT", agent, str(exc), 'use e.g. "https://crawler.example"'
+        ) from None
+    try:
+        key = BotKey.load(str(path))
+    except SigningKeyError as exc:
+        raise _error(
+            "POLICYGUARD_SIGNING_KEY", path, str(exc), "give an Ed25519 key file (policyguard keys new DIR)"
+        ) from None
+    return key, origin
 
 
 def is_enabled(settings: BaseSettings) -> bool:
@@ -369,6 +471,11 @@ class GuardSettings:
     shared_cache: SharedCacheSettings | None
     run_id: str | None
     worker_id: str | None
+    signing_key: BotKey | None
+    signing_key_path: str | None
+    signature_agent: str | None
+    signature_ttl: int
+    limits: Limits
 
     @property
     def enforce(self) -> bool:
@@ -378,6 +485,8 @@ class GuardSettings:
     def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
         purpose, purpose_source = _purpose(settings, spider)
         audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
+        signing_key, signature_agent = _signing(settings)
+        key_path = settings.get("POLICYGUARD_SIGNING_KEY")
         return cls(
             mode=Mode(_choice(settings, "POLICYGUARD_MODE", tuple(m.value for m in Mode))),
             purpose=purpose,
@@ -406,6 +515,16 @@ class GuardSettings:
             shared_cache=_shared_cache(settings, spider),
             run_id=_optional_text(settings, "POLICYGUARD_RUN_ID"),
             worker_id=_optional_text(settings, "POLICYGUARD_WORKER_ID"),
+            signing_key=signing_key,
+            signing_key_path=str(key_path) if key_path else None,
+            signature_agent=signature_agent,
+            signature_ttl=_count(
+                settings,
+                "POLICYGUARD_SIGNATURE_TTL",
+                maximum=MAX_LIFETIME,
+                why=f"at most {MAX_LIFETIME} (the Web Bot Auth draft recommends 24 hours or less)",
+            ),
+            limits=_limits(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -442,4 +561,9 @@ class GuardSettings:
                 if self.shared_cache
                 else {}
             ),
+            "POLICYGUARD_SIGNING_KEY": self.signing_key_path,
+            "signing_keyid": self.signing_key.thumbprint if self.signing_key else None,
+            "POLICYGUARD_SIGNATURE_AGENT": self.signature_agent,
+            "POLICYGUARD_SIGNATURE_TTL": self.signature_ttl,
+            **self.limits.describe(),
         }

@@ -4,6 +4,7 @@ policyguard check URL [--purpose P] [--robots FILE | --fetch] ...   decide one U
 policyguard rules list | show ID | validate [PATHS]                  the platform-terms rule packs
 policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
 policyguard demo                                                      run the bundled demo crawl
+policyguard keys new DIR | show KEY                                   the Web Bot Auth signing key
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, report, rules
+from . import check, demo, keys, report, rules
 
 __all__ = ["main"]
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check, rules, report, demo):
+    for module in (check, rules, report, demo, keys):
         module.register(commands)
     return parser
 

@@ -49,6 +49,9 @@ class Source(TextEnum):
     X_ROBOTS_TAG = "x-robots-tag"
     HTML_META = "html-meta"
     TERMS = "terms"
+    #: A pay-per-crawl page not paid for (price above the limits, budget spent) or refused by the
+    #: server (``crawler-error``).
+    PAY_PER_CRAWL = "pay-per-crawl"
     #: The response could not be read (a warning, no effect).
     RESPONSE = "response"
     #: The crawl's own configuration (a bad per-request purpose).

@@ -268,3 +268,20 @@ async def test_the_user_agent_is_sent_on_every_request_and_names_the_token(web, 
     assert data["evidence"][0]["refs"]["token"] == TOKEN
     assert {request.path for request in web.seen} == {"/robots.txt", "/.well-known/tdmrep.json", "/article"}
     assert_user_agent_sent(web, user_agent)
+
+
+@coroutine_test
+async def test_a_priced_page_is_reported_with_its_price_and_never_paid(web, tmp_path, monkeypatch):
+    # Even with a project that pays (POLICYGUARD_MAX_PRICE in its settings), a check never does.
+    (tmp_path / "paying_settings.py").write_text('POLICYGUARD_MAX_PRICE = "USD 1.00"\n', "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    serve(web, p_paid=Reply(status=402, headers=[("crawler-price", "USD 0.01")], body="Payment Required"))
+    result = await live(f"{base(web)}/paid", module="paying_settings")
+    data = decided(result)
+    assert result.blocked
+    assert data["denied_by"] == ["pay-per-crawl"]
+    evidence = data["evidence"][-1]
+    assert evidence["rule"] == "crawler-price: USD 0.01"
+    assert evidence["refs"]["refusal"] == "no-max-price"
+    assert hits(web, "/paid") == 1
+    assert not any("Crawler-Exact-Price" in s.headers for s in web.seen)

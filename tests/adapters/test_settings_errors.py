@@ -196,6 +196,77 @@ CASES = [
         ["POLICYGUARD_ITEM_FIELD=5: must be a field name", "Fix: "],
         id="item-field-int",
     ),
+    pytest.param(
+        {"POLICYGUARD_MAX_PRICE": "0.01"},
+        [
+            "POLICYGUARD_MAX_PRICE='0.01': not a price",
+            'Fix: write a currency code and an amount, e.g. "USD 0.01"',
+        ],
+        id="max-price-no-currency",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MAX_PRICE": 0.01},
+        ["POLICYGUARD_MAX_PRICE=0.01: not a price"],
+        id="max-price-float",
+    ),
+    pytest.param(
+        {"POLICYGUARD_BUDGET": "USD 5"},
+        [
+            "POLICYGUARD_BUDGET='USD 5'",
+            "without POLICYGUARD_MAX_PRICE pays nothing",
+            "Fix: set POLICYGUARD_MAX_PRICE",
+        ],
+        id="budget-without-max-price",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MAX_PRICE": "USD 0.01", "POLICYGUARD_BUDGET": "EUR 5"},
+        [
+            "POLICYGUARD_BUDGET='EUR 5': in EUR, but POLICYGUARD_MAX_PRICE is in USD",
+            "Fix: give every limit in USD",
+        ],
+        id="budget-other-currency",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MAX_PRICE": "USD 0.01", "POLICYGUARD_BUDGET_PER_ORIGIN": {"shop.test": "USD 1"}},
+        ["POLICYGUARD_BUDGET_PER_ORIGIN=", "'shop.test' is not an origin or '*'"],
+        id="budget-per-origin-key",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MAX_PRICE": "USD 0.01", "POLICYGUARD_BUDGET_PER_ORIGIN": {"*": "lots"}},
+        ["POLICYGUARD_BUDGET_PER_ORIGIN='lots': '*': not a price"],
+        id="budget-per-origin-value",
+    ),
+    pytest.param(
+        {"POLICYGUARD_SIGNATURE_AGENT": "https://crawler.example"},
+        ["POLICYGUARD_SIGNING_KEY=None", "no key to sign with", "policyguard keys new DIR"],
+        id="agent-without-key",
+    ),
+    pytest.param(
+        {"POLICYGUARD_SIGNING_KEY": "/nonexistent/key.pem"},
+        ["POLICYGUARD_SIGNATURE_AGENT=None", "the https URL where its key directory is published"],
+        id="key-without-agent",
+    ),
+    pytest.param(
+        {
+            "POLICYGUARD_SIGNING_KEY": "/nonexistent/key.pem",
+            "POLICYGUARD_SIGNATURE_AGENT": "https://crawler.example",
+        },
+        ["POLICYGUARD_SIGNING_KEY='/nonexistent/key.pem': cannot read /nonexistent/key.pem"],
+        id="key-missing",
+    ),
+    pytest.param(
+        {
+            "POLICYGUARD_SIGNING_KEY": "/nonexistent/key.pem",
+            "POLICYGUARD_SIGNATURE_AGENT": "http://crawler.example",
+        },
+        ["POLICYGUARD_SIGNATURE_AGENT='http://crawler.example': must be an https:// URL"],
+        id="agent-not-https",
+    ),
+    pytest.param(
+        {"POLICYGUARD_SIGNATURE_TTL": 90000},
+        ["POLICYGUARD_SIGNATURE_TTL=90000: at most 86400", "Fix: use an integer from 1 to 86400"],
+        id="signature-ttl-too-long",
+    ),
 ]
 
 

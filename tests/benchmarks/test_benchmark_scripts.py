@@ -68,3 +68,11 @@ def test_crawl_benchmark_memory_curve_runs_with_and_without_the_bound() -> None:
     result = run("crawl.py", "--profile", "broad", "--curve")
     assert [row["origins"] for row in result["curve"]] == [10, 30]
     assert result["curve"][-1]["max500_evicted"] == 0
+
+
+def test_signing_benchmark_reports_every_figure() -> None:
+    result = run("signing.py")
+    assert set(result["rows"]) == {"sign", "ed25519", "budget"}
+    for row in result["rows"].values():
+        assert row["median_us"] > 0 and row["p99_us"] >= row["median_us"] and row["cpu_us_per_call"] > 0
+    assert result["ratio_sign_vs_ed25519_cpu"] > 0

@@ -87,6 +87,28 @@ def _table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _pay_section(pay: dict[str, Any]) -> str:
+    """Pay-per-crawl spending per site; empty when the crawl met no price."""
+    if not pay["pages"] and not pay["declined"]:
+        return ""
+
+    def money(charged: Mapping[str, str]) -> str:
+        return escape(", ".join(f"{c} {a}" for c, a in charged.items()) or "nothing")
+
+    verb = "would have paid (audit mode: nothing was paid)" if pay["simulated"] else "paid"
+    rows = [
+        [f"<code>{escape(origin)}</code>", str(entry["pages"]), money(entry["charged"])]
+        for origin, entry in pay["origins"].items()
+    ]
+    return (
+        "<h2>Pay-per-crawl spending</h2>"
+        f"<p>The crawl {verb} <b>{money(pay['charged'])}</b> for {pay['pages']} page(s), as billed in each "
+        f"page's <code>crawler-charged</code> header; {pay['declined']} priced page(s) were declined "
+        "(above the price or budget limits, or refused by the site).</p>"
+        + _table(["site", "pages paid", "charged"], rows, {1})
+    )
+
+
 def render_html(report: Report, top: int = 5) -> str:
     data = report.to_dict(top)
     crawl: dict[str, Any] = data["crawl"]
@@ -166,12 +188,14 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
             set(range(2, 2 + len(COLUMNS))),
         )
     }
+{_pay_section(data["pay"])}
 <h2>Decisions per source of the rule</h2>
 <p class="small">Which kind of rule made the decisions: <code>robots.txt</code> (the site's crawling rules),
 <code>robots-ai-groups</code> (the site blocks AI crawlers), <code>content-signal</code>,
 <code>content-usage</code>, <code>tdmrep</code>, <code>rsl</code> (machine-readable AI-use reservations and
 licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai) and
-<code>terms</code> (the platform's terms of service); <code>item:</code> counts dropped items.</p>
+<code>terms</code> (the platform's terms of service), <code>pay-per-crawl</code> (a priced page not paid
+for); <code>item:</code> counts dropped items.</p>
 {_bar_chart(source_rows, [("n", "decisions", "#34495e")])}
 <h2>Main reasons, with their evidence</h2>
 {"".join(reasons_html) or "<p>No request or item was denied.</p>"}

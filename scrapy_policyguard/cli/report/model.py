@@ -12,6 +12,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ class Worker:
     worker: str | None
     crawl_record: dict[str, Any] | None
     totals: dict[str, Any] | None
+    charges: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +135,16 @@ class Report:
                     summed[key] = summed.get(key, 0) + value
         return dict(sorted(summed.items()))
 
+    def pay(self) -> dict[str, Any]:
+        """Pay-per-crawl spending, in total and per origin: the ``totals`` record's, or (a crawl
+        that did not finish) the sum of its ``charge`` records. Money stays decimal text."""
+        declined = self.stats().get("policyguard/pay/declined", 0)
+        pays = [w.totals["pay"] for w in self.workers if w.totals and isinstance(w.totals.get("pay"), dict)]
+        if pays and len(pays) == len(self.workers):
+            return {"source": "totals", "declined": declined, **_sum_pays(pays)}
+        charges = [charge for worker in self.workers for charge in worker.charges]
+        return {"source": "charge records", "declined": declined, **_sum_charges(charges)}
+
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
         started = [
@@ -166,6 +178,7 @@ class Report:
             "crawls_in_file": self.runs_in_files,
             "documents": {kind: dict(copies) for kind, copies in sorted(self.documents.items())},
             "stats": self.stats(),
+            "pay": self.pay(),
             "origins": [o.to_dict(top) for o in sorted(self.origins.values(), key=lambda o: o.origin)],
         }
 
@@ -215,6 +228,70 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
             else:
                 broken += 1
     return records, broken
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _sum_pays(pays: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``pay`` blocks of several workers' totals, added up (money as decimal text)."""
+    charged: dict[str, Decimal] = defaultdict(Decimal)
+    origins: dict[str, dict[str, Any]] = {}
+    for pay in pays:
+        for currency, amount in (pay.get("charged") or {}).items():
+            charged[currency] += _decimal(amount)
+        for origin, account in (pay.get("origins") or {}).items():
+            entry = origins.setdefault(origin, {"charged": defaultdict(Decimal), "pages": 0})
+            for currency, amount in (account.get("charged") or {}).items():
+                entry["charged"][currency] += _decimal(amount)
+            entry["pages"] += account.get("pages", 0)
+    return {
+        "simulated": any(pay.get("simulated") for pay in pays),
+        "pages": sum(pay.get("pages", 0) for pay in pays),
+        "charged": {c: format(a, "f") for c, a in sorted(charged.items())},
+        "unsettled": format(sum((_decimal(pay.get("unsettled", 0)) for pay in pays), Decimal(0)), "f"),
+        "origins": {
+            origin: {"charged": {c: format(a, "f") for c, a in e["charged"].items()}, "pages": e["pages"]}
+            for origin, e in sorted(origins.items())
+        },
+    }
+
+
+def _sum_charges(charges: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spending added up from ``charge`` records (paid ones; would-pay ones in an audit-mode crawl)."""
+    simulated = any(c.get("action") == "would-pay" for c in charges)
+    counted = "would-pay" if simulated else "paid"
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    origins: dict[str, dict[str, Any]] = {}
+    pages = 0
+    for charge in charges:
+        if charge.get("action") != counted:
+            continue
+        amount = charge.get("charged") if counted == "paid" else charge.get("price")
+        currency = charge.get("charged_currency") or charge.get("currency") or "?"
+        try:
+            value = Decimal(str(amount))
+        except InvalidOperation:
+            continue
+        pages += 1
+        total[currency] += value
+        entry = origins.setdefault(str(charge.get("origin")), {"charged": defaultdict(Decimal), "pages": 0})
+        entry["charged"][currency] += value
+        entry["pages"] += 1
+    return {
+        "simulated": simulated,
+        "pages": pages,
+        "charged": {c: format(a, "f") for c, a in sorted(total.items())},
+        "unsettled": None,
+        "origins": {
+            origin: {"charged": {c: format(a, "f") for c, a in e["charged"].items()}, "pages": e["pages"]}
+            for origin, e in sorted(origins.items())
+        },
+    }
 
 
 def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Report:
@@ -271,7 +348,8 @@ def _add_worker(
     record_of_crawl = crawl[1] if crawl is not None else None
     totals = next((r for r in reversed(records) if r["record"] == "totals"), None)
     worker = record_of_crawl.get("worker") if record_of_crawl else None
-    report.workers.append(Worker(file, crawl_id, worker, record_of_crawl, totals))
+    charges = [r for r in records if r["record"] == "charge"]
+    report.workers.append(Worker(file, crawl_id, worker, record_of_crawl, totals, charges))
     report.records += len(records)
     origins = report.origins
     unsettled: dict[str, Counter[str]] = defaultdict(Counter)

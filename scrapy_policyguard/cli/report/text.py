@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from .model import COLUMNS, Report
 
-__all__ = ["render_text"]
+__all__ = ["pay_lines", "render_text"]
+
+
+def _money(charged: dict[str, str]) -> str:
+    return ", ".join(f"{currency} {amount}" for currency, amount in charged.items()) or "nothing"
+
+
+def pay_lines(pay: dict[str, Any]) -> list[str]:
+    """Pay-per-crawl spending, in total and per origin; nothing when the crawl met no price."""
+    if not pay["pages"] and not pay["declined"]:
+        return []
+    verb = "would have been paid" if pay["simulated"] else "paid"
+    summary = (
+        f"pay-per-crawl: {pay['pages']} page(s) {verb}, {_money(pay['charged'])}; {pay['declined']} declined"
+    )
+    unsettled = pay.get("unsettled")
+    if unsettled and Decimal(unsettled):
+        summary += f"; {unsettled} unsettled (sent with a price, billing unknown)"
+    lines = ["", summary]
+    for origin, entry in pay["origins"].items():
+        lines.append(f"  {origin}  {_money(entry['charged'])} ({entry['pages']} page(s))")
+    return lines
 
 
 def render_text(report: Report, top: int) -> str:
@@ -46,6 +70,7 @@ def render_text(report: Report, top: int) -> str:
                 f"{k.removeprefix('policyguard/')}={v}" for k, v in stats.items() if k.count("/") <= 2
             )
         )
+    out.extend(pay_lines(data["pay"]))
     used = [(key, title) for key, title in COLUMNS if any(o["counts"].get(key) for o in data["origins"])]
     width = max((len(o["origin"]) for o in data["origins"]), default=6)
     out.append("")
