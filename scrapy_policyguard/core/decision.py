@@ -49,6 +49,10 @@ class Source(TextEnum):
     X_ROBOTS_TAG = "x-robots-tag"
     HTML_META = "html-meta"
     TERMS = "terms"
+    #: A list of websites recognised as infringing copyright (POLICYGUARD_BLOCKLISTS).
+    BLOCKLIST = "blocklist"
+    #: The page declares itself paywalled (schema.org ``isAccessibleForFree: false``).
+    PAYWALL = "paywall"
     #: The response could not be read (a warning, no effect).
     RESPONSE = "response"
     #: The crawl's own configuration (a bad per-request purpose).
