@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.agents import CLASSES
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
+from ..core.signals.schema_org import PaywallMode
 from ..core.text_enum import TextEnum
 
 if TYPE_CHECKING:
@@ -48,9 +49,13 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_AGREEMENTS": {},
     "POLICYGUARD_ITEM_ACTION": None,
     "POLICYGUARD_ITEM_FIELD": "policyguard",
+    "POLICYGUARD_BLOCKLISTS": [],
+    "POLICYGUARD_PAYWALL": "deny",
+    "POLICYGUARD_CONTACT": None,
 }
 
 _UNKNOWN = ("allow", "deny")
+_PAYWALL_MODES = tuple(m.value for m in PaywallMode)
 
 
 class Mode(TextEnum):
@@ -147,13 +152,25 @@ def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
     return changes
 
 
-def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
+def _strings(settings: BaseSettings, name: str, example: str = '["rules/my-packs/"]') -> tuple[str, ...]:
     value = settings.get(name) or []
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _error(name, value, "must be a list of strings", 'e.g. ["rules/my-packs/"]')
+        raise _error(name, value, "must be a list of strings", f"e.g. {example}")
     return tuple(v.strip() for v in value)
+
+
+def _contact(settings: BaseSettings) -> str | None:
+    """POLICYGUARD_CONTACT: where site owners reach the crawl's operator (an address or URL)."""
+    value = settings.get("POLICYGUARD_CONTACT")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise _error(
+            "POLICYGUARD_CONTACT", value, "must be one line of text", "e.g. 'crawler@example.org' or a URL"
+        )
+    return value.strip()
 
 
 def _agreements(settings: BaseSettings) -> dict[str, str]:
@@ -265,6 +282,9 @@ class GuardSettings:
     agreements: dict[str, str]
     item_action: DeniedItems
     item_field: str
+    blocklists: tuple[str, ...] = ()
+    paywall: PaywallMode = PaywallMode.DENY
+    contact: str | None = None
 
     @property
     def enforce(self) -> bool:
@@ -299,6 +319,9 @@ class GuardSettings:
             agreements=_agreements(settings),
             item_action=_item_action(settings, purpose),
             item_field=_item_field(settings),
+            blocklists=_strings(settings, "POLICYGUARD_BLOCKLISTS", '["blocklists/infringing-sites.txt"]'),
+            paywall=PaywallMode(_choice(settings, "POLICYGUARD_PAYWALL", _PAYWALL_MODES)),
+            contact=_contact(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -323,4 +346,7 @@ class GuardSettings:
             "POLICYGUARD_AGREEMENTS": self.agreements,
             "POLICYGUARD_ITEM_ACTION": str(self.item_action),
             "POLICYGUARD_ITEM_FIELD": self.item_field,
+            "POLICYGUARD_BLOCKLISTS": list(self.blocklists),
+            "POLICYGUARD_PAYWALL": str(self.paywall),
+            "POLICYGUARD_CONTACT": self.contact,
         }
