@@ -230,6 +230,8 @@ class PolicyGuardDownloaderMiddleware:
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        if facts.html is not None and any(e.source is Source.PAYWALL for e in facts.html.evidence):
+            self.runtime.ledger.inc("responses/paywalled")
         if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
             self.runtime.media.remember(request.url, updated, is_image)
         return updated

@@ -244,13 +244,14 @@ def _user_agent(settings: BaseSettings) -> UserAgentChoice:
     return UserAgentChoice(token, "USER_AGENT", header)
 
 
-def _purpose(settings: BaseSettings, spider: Spider | None) -> tuple[Purpose, str]:
+def _purpose(settings: BaseSettings, spider: Spider | type[Spider] | None) -> tuple[Purpose, str]:
     name = "POLICYGUARD_PURPOSE"
     attribute = getattr(spider, "policyguard_purpose", None) if spider is not None else None
     priority = settings.getpriority(name) or 0
     # Command line (-s) beats the spider attribute, which beats project settings.
     if attribute is not None and priority < 40:
-        source, value = f"{type(spider).__name__}.policyguard_purpose", attribute
+        owner = spider if isinstance(spider, type) else type(spider)
+        source, value = f"{owner.__name__}.policyguard_purpose", attribute
     else:
         source, value = name, settings.get(name, DEFAULTS[name])
     try:
@@ -291,7 +292,11 @@ class GuardSettings:
         return self.mode is Mode.ENFORCE
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
+    def from_settings(
+        cls, settings: BaseSettings, spider: Spider | type[Spider] | None = None
+    ) -> GuardSettings:
+        """The configuration ``settings`` give, with ``spider``'s own purpose (an instance, or the
+        class when no crawl runs, as ``policyguard disclose`` reads it)."""
         purpose, purpose_source = _purpose(settings, spider)
         audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
         return cls(

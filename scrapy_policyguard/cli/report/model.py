@@ -4,12 +4,16 @@ Reads the JSON Lines audit trail (records in adapters/audit.py). A file may hold
 (the log is appended to); the last one is reported unless another is named. A log cut short by a
 killed crawl, or with a broken last line, still gives a report, which says it is incomplete and
 which figures it could not know. The text and HTML renderings read only :meth:`Report.to_dict`.
+
+Reading files (:func:`read_audit`) and merging per-origin counts (:func:`build_origins`) are shared
+with ``policyguard summary``, which reads every file of a run.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, 
 from ...adapters.audit import Record
 from ...core.paths import origin_of
 
-__all__ = ["COLUMNS", "Report", "load_report"]
+__all__ = ["COLUMNS", "AuditTrail", "Origin", "Report", "build_origins", "load_report", "read_audit"]
 
 
 @dataclass
@@ -46,9 +50,6 @@ class Origin:
     robots: dict[str, Any] | None = None
     reasons: dict[tuple[str, str, str], Reason] = field(default_factory=dict)
     sources: Counter[str] = field(default_factory=Counter)
-    # Counts read off request, response and item records since the origin's last "origin"
-    # record: they stand in for the totals record when a killed crawl left none.
-    unsettled: Counter[str] = field(default_factory=Counter)
 
     def add_reason(self, evidence: dict[str, Any]) -> None:
         key = (evidence.get("source", ""), evidence.get("rule", ""), evidence.get("location", ""))
@@ -146,50 +147,82 @@ def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
 _ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
 
 
-def load_report(path: Path, crawl_id: str | None = None) -> Report:
+@dataclass
+class AuditTrail:
+    """The records of one or more audit files, in file order: what ``report`` and ``summary`` read.
+
+    A file may hold several crawls (the log is appended to), and one run may span several files
+    (one per worker): records keep their ``crawl`` id, and :meth:`of` picks the crawls to use.
+    """
+
+    paths: list[str]
+    records: list[dict[str, Any]]
+    broken_lines: int
+
+    @property
+    def crawls(self) -> list[str]:
+        """The crawl ids, in the order they first appear."""
+        return list(dict.fromkeys(str(r["crawl"]) for r in self.records if r.get("crawl")))
+
+    def of(self, crawl_ids: Collection[str]) -> list[dict[str, Any]]:
+        """The records of these crawls, in order."""
+        return [r for r in self.records if r.get("crawl") in crawl_ids]
+
+
+def read_audit(paths: Iterable[Path]) -> AuditTrail:
+    """Every whole record of every file; a line that is not a JSON record counts as broken."""
     records: list[dict[str, Any]] = []
     broken = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except (ValueError, UnicodeDecodeError):
-                broken += 1
-                continue
-            if isinstance(record, dict) and "record" in record:
-                records.append(record)
-            else:
-                broken += 1
-    crawls: list[str] = list(dict.fromkeys(str(r["crawl"]) for r in records if r.get("crawl")))
-    chosen = crawl_id or (crawls[-1] if crawls else None)
-    if crawl_id and crawl_id not in crawls:
-        raise ValueError(f"no crawl {crawl_id!r} in {path} (crawls: {', '.join(crawls) or 'none'})")
-    mine = [r for r in records if r.get("crawl") == chosen]
-    crawl = next((r for r in mine if r["record"] == "crawl"), None)
-    totals = next((r for r in reversed(mine) if r["record"] == "totals"), None)
-    origins: dict[str, Origin] = defaultdict(lambda: Origin(""))
+    names = []
+    for path in paths:
+        names.append(str(path))
+        with path.open("rb") as handle:
+            for raw in handle:
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except (ValueError, UnicodeDecodeError):
+                    broken += 1
+                    continue
+                if isinstance(record, dict) and "record" in record:
+                    records.append(record)
+                else:
+                    broken += 1
+    return AuditTrail(names, records, broken)
+
+
+def build_origins(records: Iterable[dict[str, Any]]) -> dict[str, Origin]:
+    """Per-origin counts, robots.txt state and denial reasons of the given records (one crawl or
+    several: each crawl's counts come from its totals record, its ``origin`` records, and, for a
+    crawl that left no totals, what its request, response and item records show)."""
+    origins: dict[str, Origin] = {}
+    # Counts read off request, response and item records since the origin's last "origin"
+    # record, per crawl: they stand in for the totals record when a killed crawl left none.
+    unsettled: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    finished: dict[str, dict[str, Any]] = {}
 
     def origin(name: str) -> Origin:
-        entry = origins[name]
-        entry.origin = name
+        entry = origins.get(name)
+        if entry is None:
+            entry = origins[name] = Origin(name)
         return entry
 
-    for record in mine:
+    for record in records:
         kind = record["record"]
+        crawl = str(record.get("crawl"))
         if kind == "robots":
             origin(record["origin"]).robots = record
         elif kind == "origin":
             # A bounded crawl dropped this origin's counts from memory: they are settled here.
-            entry = origin(record["origin"])
-            entry.counts.update(record.get("counts") or {})
-            entry.unsettled.clear()
+            origin(record["origin"]).counts.update(record.get("counts") or {})
+            unsettled.pop((crawl, record["origin"]), None)
         elif kind in ("request", "response"):
             url = record.get("url")
-            entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
-            entry.unsettled.update(_counted(record))
+            name = origin_of(url) if isinstance(url, str) and url else NO_ORIGIN
+            entry = origin(name)
+            unsettled[(crawl, name)].update(_counted(record))
             if record.get("action") in ("blocked", "would-block", "marked"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
@@ -200,16 +233,31 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
                     ):
                         entry.add_reason(evidence)
         elif kind == "item":
-            entry = origin(record.get("origin") or NO_ORIGIN)
-            entry.unsettled.update(_counted(record))
+            name = record.get("origin") or NO_ORIGIN
+            entry = origin(name)
+            unsettled[(crawl, name)].update(_counted(record))
             for source in record.get("denied_by", []):
                 entry.sources[f"item:{source}"] += 1
             for reason in record.get("reasons") or []:
                 entry.add_reason({"source": "item", "rule": reason, "location": "", "detail": ""})
-    if totals is not None:
+        elif kind == "totals":
+            finished[crawl] = record
+    for totals in finished.values():
         for name, counts in (totals.get("origins") or {}).items():
             origin(name).counts.update(counts)
-    else:  # without the totals, count what the records show
-        for entry in origins.values():
-            entry.counts.update(entry.unsettled)
-    return Report(str(path), crawl, totals, dict(origins), [c for c in crawls if c], broken, len(mine))
+    for (crawl, name), counts in unsettled.items():
+        if crawl not in finished:  # without the totals, count what the records show
+            origin(name).counts.update(counts)
+    return origins
+
+
+def load_report(path: Path, crawl_id: str | None = None) -> Report:
+    trail = read_audit([path])
+    crawls = trail.crawls
+    chosen = crawl_id or (crawls[-1] if crawls else None)
+    if crawl_id and crawl_id not in crawls:
+        raise ValueError(f"no crawl {crawl_id!r} in {path} (crawls: {', '.join(crawls) or 'none'})")
+    mine = trail.of({chosen}) if chosen else []
+    crawl = next((r for r in mine if r["record"] == "crawl"), None)
+    totals = next((r for r in reversed(mine) if r["record"] == "totals"), None)
+    return Report(str(path), crawl, totals, build_origins(mine), crawls, trail.broken_lines, len(mine))
