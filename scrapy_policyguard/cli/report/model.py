@@ -135,13 +135,18 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
 )
 
 
-def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
-    """The per-origin counts one record stands for (the ledger's table), for logs without totals."""
+def _counted(record: dict[str, Any]) -> dict[str, int]:
+    """The per-origin counts one record stands for (the ledger's table, a response's size
+    included), for logs without totals."""
     try:
         tally = TALLIES[(Record(record["record"]), _ACTIONS[record["record"]](record.get("action")))]
     except (KeyError, ValueError):
-        return ()
-    return tally.origin
+        return {}
+    counts = dict.fromkeys(map(str, tally.origin), 1)
+    size = record.get("bytes")
+    if isinstance(size, int):
+        counts.update(dict.fromkeys(map(str, tally.size_origin), size))
+    return counts
 
 
 _ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
