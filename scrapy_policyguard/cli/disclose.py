@@ -299,8 +299,8 @@ def render_html(data: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{escape(data["title"])}</title><style>{CSS}pre{{margin:0;white-space:pre-wrap}}</style></head><body>
 <h1>{escape(data["title"])}</h1>
-<p class="meta">Information about this web crawler, as the EU General-Purpose AI Code of Practice
-({escape(data["code_of_practice"]["measure"])}) asks crawler operators to publish.</p>
+<p class="meta">Information about this web crawler, as the EU General-Purpose AI Code of Practice asks crawler
+operators to publish ({escape(data["code_of_practice"]["measure"])}).</p>
 <h2>The crawler</h2>
 {table(["product token (robots.txt)", "User-Agent string", "spiders (purpose)"], crawler_rows)}
 <h2>What the collected content is for</h2><ul>{purposes}</ul>
