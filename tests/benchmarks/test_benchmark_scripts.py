@@ -57,3 +57,11 @@ def test_crawl_benchmark_crawls_the_same_pages_three_ways() -> None:
         "cpu_per_page_policyguard_vs_scrapy",
         "cpu_per_page_policyguard_vs_none",
     }
+
+
+def test_pages_benchmark_reads_each_page_both_ways() -> None:
+    result = run("pages.py")
+    rows = {r["page"]: r for r in result["pages"]}
+    assert len(rows) == 4
+    assert [r["paywalled"] for r in result["pages"]] == [False, True, True, True]
+    assert all(r["median_us_without"] > 0 and r["median_us_with"] > 0 for r in rows.values())
