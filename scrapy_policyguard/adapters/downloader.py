@@ -230,6 +230,9 @@ class PolicyGuardDownloaderMiddleware:
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        on_blocklist = [e for e in decision.evidence if e.source is Source.BLOCKLIST]  # audit mode only
+        if on_blocklist:
+            updated = updated.extend(on_blocklist)
         if facts.html is not None and any(e.source is Source.PAYWALL for e in facts.html.evidence):
             self.runtime.ledger.inc("responses/paywalled")
         if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download

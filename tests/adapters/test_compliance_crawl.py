@@ -127,7 +127,12 @@ async def test_audit_mode_fetches_a_blocklisted_website_and_records_would_block(
     assert web.count("pirate.test", "/") == 1
     [record] = [r for r in read_audit(audit) if r["record"] == "request"]
     assert record["action"] == "would-block" and "blocklist" in record["denied_by"]
-    assert guard_stats(crawler)["policyguard/requests/would_deny/blocklist"] == 1
+    stats = guard_stats(crawler)
+    assert stats["policyguard/requests/would_deny/blocklist"] == 1
+    # Fetched, but still denied at the response stage: withheld from the purpose, not kept.
+    assert stats["policyguard/responses/withheld"] == 1 and "policyguard/responses/kept" not in stats
+    [item] = [r for r in read_audit(audit) if r["record"] == "item"]
+    assert item["action"] == "would-drop" and "blocklist" in item["denied_by"]
 
 
 @coroutine_test
