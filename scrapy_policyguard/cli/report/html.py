@@ -172,8 +172,9 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
 <p class="small">Which kind of rule made the decisions: <code>robots.txt</code> (the site's crawling rules),
 <code>robots-ai-groups</code> (the site blocks AI crawlers), <code>content-signal</code>,
 <code>content-usage</code>, <code>tdmrep</code>, <code>rsl</code> (machine-readable AI-use reservations and
-licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai) and
-<code>terms</code> (the platform's terms of service); <code>item:</code> counts dropped items.</p>
+licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai),
+<code>terms</code> (the platform's terms of service), <code>blocklist</code> (a list of copyright-infringing
+websites) and <code>paywall</code> (the page declares a paywall); <code>item:</code> counts dropped items.</p>
 {bar_chart(source_rows, [("n", "decisions", "#34495e")])}
 <h2>Main reasons, with their evidence</h2>
 {"".join(reasons_html) or "<p>No request or item was denied.</p>"}
