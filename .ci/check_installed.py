@@ -59,7 +59,7 @@ def demo() -> None:
     folder.mkdir()
     code, out = run(BIN / "policyguard", "demo", cwd=folder)
     assert code == 0, out
-    for name in ("report.html", "audit.jsonl"):
+    for name in ("report.html", "summary.html", "audit.jsonl"):
         assert (folder / "out" / name).is_file(), f"no out/{name}: {out}"
 
 
@@ -77,6 +77,17 @@ def crawl_example_project(example: Path) -> None:
         if r["record"] == "request" and "terms" in r.get("denied_by", ())
     }
     assert {"x.com", "www.reddit.com"} <= denied, f"terms denied only {denied}"
+    summary = json_output(BIN / "policyguard", "summary", project / "out" / "audit.jsonl", "--json")
+    assert summary["top_domains"] and summary["run"]["complete"], summary["run"]
+    disclosure = json_output(BIN / "policyguard", "disclose", "--format", "json", cwd=project)
+    assert disclosure["crawlers"][0]["token"] == "ExampleDataBot", disclosure["crawlers"]
+
+
+def json_output(*command: str | Path, cwd: Path = HERE) -> dict:  # type: ignore[type-arg]
+    """The JSON a command prints on stdout (what it logs to stderr is shown when it fails)."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
 
 
 def main(example: str) -> None:
@@ -86,7 +97,10 @@ def main(example: str) -> None:
         ("policyguard rules list names the X and Reddit packs", rules_list),
         ("policyguard check denies X for ai-train with the x pack", check_denies_x),
         ("policyguard demo in an empty folder", demo),
-        ("scrapy crawl demo in a copy of example_project", lambda: crawl_example_project(Path(example))),
+        (
+            "scrapy crawl demo, policyguard summary and disclose in a copy of example_project",
+            lambda: crawl_example_project(Path(example)),
+        ),
     ]
     for name, check in checks:
         start = time.monotonic()

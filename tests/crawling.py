@@ -1,11 +1,14 @@
-"""Test helpers shared by the crawl tests: a spider that records outcomes, settings, audit reading."""
+"""Test helpers shared by the crawl tests: a spider that records outcomes, settings, audit reading,
+and the structure of a rendered HTML page."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import json
+from collections import Counter
 from collections.abc import Callable, Coroutine
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +130,19 @@ def read_audit(path: Path) -> list[dict[str, Any]]:
 def guard_stats(crawler: Crawler) -> dict[str, Any]:
     assert crawler.stats is not None
     return {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("policyguard/")}
+
+
+class PageStructure(HTMLParser):
+    """Tags of an HTML page, and every ``src`` or ``href`` that would load something from outside."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tags: Counter[str] = Counter()
+        self.external: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)

@@ -4,6 +4,8 @@
 #
 # Paths below (out/...) are relative to the directory you run `scrapy crawl` from.
 
+from pathlib import Path
+
 BOT_NAME = "example_project"
 
 SPIDER_MODULES = ["example_project.spiders"]
@@ -27,6 +29,11 @@ ROBOTSTXT_OBEY = True
 # Every denied request or item, the robots.txt and other documents fetched, and the crawl's
 # settings and totals, as JSON Lines (appended; each record carries the crawl id).
 POLICYGUARD_AUDIT_LOG = "out/audit.jsonl"
+
+# Websites never to contact (lists of copyright-infringing sites; Code of Practice Measure 1.2), and
+# where site owners reach the crawl's operator (shown by `policyguard disclose`).
+POLICYGUARD_BLOCKLISTS = [str(Path(__file__).parent / "blocklists" / "infringing-sites.txt")]
+POLICYGUARD_CONTACT = "crawler@example.org"
 
 # The declared purpose (POLICYGUARD_PURPOSE: ai-train, ai-input or search) and what happens to
 # denied items (POLICYGUARD_ITEM_ACTION: drop or tag) are set per spider, in custom_settings.

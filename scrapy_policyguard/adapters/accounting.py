@@ -7,8 +7,15 @@ from the records with the same table when a log has no totals (a killed crawl).
 
 Reconciliations the table keeps: every request the middleware sees counts in exactly one of
 ``requests/allowed``, ``requests/denied`` and ``requests/overridden`` (``would_deny`` and
-``marked`` are parts of ``allowed``); ``items/seen`` = ``items/kept`` + ``items/dropped``, and
+``marked`` are parts of ``allowed``); ``responses/checked`` = ``responses/kept`` +
+``responses/withheld``; ``items/seen`` = ``items/kept`` + ``items/dropped``, and
 ``items/allowed`` + ``items/denied`` = ``items/kept``.
+
+Responses also count their size: the body bytes as the response reached the middleware (after
+Scrapy undid any Content-Encoding, so a gzip transfer counts the content, not the wire), per
+origin as ``bytes_kept`` (the decision allows the declared purpose) or ``bytes_withheld`` (it
+does not). ``policyguard summary`` sizes domains with them, as the AI Act training-content
+template asks (section 2.3, "size of the content scraped").
 """
 
 from __future__ import annotations
@@ -53,12 +60,13 @@ class RequestAction(TextEnum):
 
 
 class ResponseAction(TextEnum):
-    """What the response's own headers and markup did to the request's decision."""
+    """What became of a fetched response: kept for the declared purpose, or withheld from it."""
 
-    ALLOWED = "allowed"
-    MARKED = "marked"  # the response denies the purpose the request was allowed for
+    ALLOWED = "allowed"  # kept: the decision, with the response read, allows the purpose
+    MARKED = "marked"  # withheld: the response denies the purpose the request was allowed for
+    WITHHELD = "withheld"  # withheld: denied before fetching already (fetched for links, or audit mode)
     BLOCKED = "blocked"  # not passed on: a pay-per-crawl page not paid for, or refused by the server
-    WOULD_BLOCK = "would-block"  # audit mode: passed on, recorded
+    WOULD_BLOCK = "would-block"  # audit mode: a pay-per-crawl page passed on unpaid, recorded
 
 
 class ItemAction(TextEnum):
@@ -79,6 +87,10 @@ class OriginCount(TextEnum):
     REQUESTS_MARKED = "requests_marked"
     REQUESTS_OVERRIDDEN = "requests_overridden"
     RESPONSES_DENIED = "responses_denied"
+    RESPONSES_KEPT = "responses_kept"
+    RESPONSES_WITHHELD = "responses_withheld"
+    BYTES_KEPT = "bytes_kept"
+    BYTES_WITHHELD = "bytes_withheld"
     ITEMS_ALLOWED = "items_allowed"
     ITEMS_DENIED = "items_denied"
     ITEMS_DROPPED = "items_dropped"
@@ -86,11 +98,14 @@ class OriginCount(TextEnum):
 
 @dataclass(frozen=True)
 class Tally:
-    """What one outcome adds: crawl-wide stats, a stat split by denying source, per-origin counts."""
+    """What one outcome adds: crawl-wide stats, a stat split by denying source, per-origin counts
+    (each by one), and the stats and per-origin counts that add the response's size in bytes."""
 
     stats: tuple[str, ...]
     by_source: str | None
     origin: tuple[OriginCount, ...]
+    size_stats: tuple[str, ...] = ()
+    size_origin: tuple[OriginCount, ...] = ()
 
 
 Action = RequestAction | ResponseAction | ItemAction
@@ -112,12 +127,31 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     (Record.REQUEST, RequestAction.OVERRIDE): Tally(
         ("requests/overridden",), None, (_O.REQUESTS_OVERRIDDEN,)
     ),
-    (Record.RESPONSE, ResponseAction.ALLOWED): Tally(("responses/checked",), None, ()),
+    (Record.RESPONSE, ResponseAction.ALLOWED): Tally(
+        ("responses/checked", "responses/kept"),
+        None,
+        (_O.RESPONSES_KEPT,),
+        ("responses/bytes_kept",),
+        (_O.BYTES_KEPT,),
+    ),
     (Record.RESPONSE, ResponseAction.MARKED): Tally(
-        ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
+        ("responses/checked", "responses/denied", "responses/withheld"),
+        "responses/denied",
+        (_O.RESPONSES_DENIED, _O.RESPONSES_WITHHELD),
+        ("responses/bytes_withheld",),
+        (_O.BYTES_WITHHELD,),
+    ),
+    (Record.RESPONSE, ResponseAction.WITHHELD): Tally(
+        ("responses/checked", "responses/withheld"),
+        None,
+        (_O.RESPONSES_WITHHELD,),
+        ("responses/bytes_withheld",),
+        (_O.BYTES_WITHHELD,),
     ),
     (Record.RESPONSE, ResponseAction.BLOCKED): Tally(
-        ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
+        ("responses/checked", "responses/denied", "responses/withheld"),
+        "responses/denied",
+        (_O.RESPONSES_DENIED, _O.RESPONSES_WITHHELD),
     ),
     (Record.RESPONSE, ResponseAction.WOULD_BLOCK): Tally(
         ("responses/checked", "responses/would_deny"), "responses/would_deny", (_O.REQUESTS_WOULD_DENY,)
@@ -164,11 +198,16 @@ class Ledger:
         """A stat that is not a count (money, as ``USD 0.05``)."""
         self._stats.set_value(STATS_PREFIX + key, value)
 
-    def count(self, record: Record, action: Action, origin: str, sources: Iterable[str] = ()) -> None:
-        """Add one outcome; ``sources`` are the sources that denied it, for the split counter."""
+    def count(
+        self, record: Record, action: Action, origin: str, sources: Iterable[str] = (), size: int = 0
+    ) -> None:
+        """Add one outcome; ``sources`` are the sources that denied it, for the split counter;
+        ``size`` is a response's body size in bytes."""
         tally = TALLIES[(record, action)]
         for key in tally.stats:
             self.inc(key)
+        for key in tally.size_stats:
+            self.inc(key, size)
         if tally.by_source is not None:
             for source in sources:
                 self.inc(f"{tally.by_source}/{source}")
@@ -184,6 +223,8 @@ class Ledger:
             self.per_origin.move_to_end(origin)
         for name in tally.origin:
             counts[name] += 1
+        for name in tally.size_origin:
+            counts[name] += size
 
     def stats(self) -> dict[str, Any]:
         """The ``policyguard/`` stats, sorted, as the ``totals`` record holds them."""

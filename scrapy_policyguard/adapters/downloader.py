@@ -5,6 +5,12 @@ is fetched twice): robots.txt is fetched once per origin (scheme, host, port), c
 9309 says, refreshed after ``POLICYGUARD_ROBOTS_TTL``, and every request gets a Decision in
 ``request.meta["policyguard"]``. A blocked request raises :class:`PolicyDenied`, which carries
 the Decision for errbacks.
+
+A request to a website on a POLICYGUARD_BLOCKLISTS list is refused first of all, before the
+document registry is asked, so nothing of that origin is fetched (not even robots.txt), and the
+plugin's own document fetches (a redirect or a licence on a listed host) and
+``dont_obey_robotstxt`` requests are refused too. Every response that comes back counts its body
+size as kept for the declared purpose or withheld from it (see accounting.py).
 """
 
 from __future__ import annotations
@@ -119,15 +125,42 @@ class PolicyGuardDownloaderMiddleware:
         except UnknownPurposeError as exc:
             return str(exc)
 
+    def _refuse_listed(self, request: Request, listed: Evidence, spider: Spider | None) -> None:
+        """Block a request to a blocklisted website (enforce mode), recorded like any other."""
+        purpose = self._purpose(request)
+        decision = Decision.build(
+            request.url,
+            purpose if isinstance(purpose, Purpose) else self.runtime.settings.purpose,
+            [listed],
+            unknown_allows=self.runtime.settings.unknown_allows,
+        )
+        request.meta[DECISION_META] = decision
+        document = {"document": request.meta[FETCH_META]} if request.meta.get(FETCH_META) else {}
+        self.outcomes.request(request, decision, RequestAction.BLOCKED, **document)
+        logger.debug("Blocked (blocklist): %s: %s", request, decision.reason, extra={"spider": spider})
+        raise PolicyDenied(decision)
+
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.meta.get(FETCH_META) or not request.url.startswith(("http://", "https://")):
+        if not request.url.startswith(("http://", "https://")):
             return
         if request.meta.get(DECIDED_META) and isinstance(request.meta.get(DECISION_META), Decision):
             return
         runtime = self.runtime
+        listed = runtime.blocklist.evidence(request.url) if runtime.blocklist else None
+        if listed is not None and runtime.settings.enforce:
+            self._refuse_listed(request, listed, spider)
+        if request.meta.get(FETCH_META):
+            return
+        extra = (listed,) if listed is not None else ()
         if request.meta.get("dont_obey_robotstxt"):
             site = runtime.documents.cached(request.url)
             decision = site.decide(request.url, runtime.settings.purpose) if site is not None else None
+            if extra:
+                decision = (
+                    decision.extend(extra)
+                    if decision is not None
+                    else Decision.build(request.url, runtime.settings.purpose, extra)
+                )
             self.outcomes.request(request, decision, RequestAction.OVERRIDE, override="dont_obey_robotstxt")
             logger.debug("Not checked (dont_obey_robotstxt): %s", request, extra={"spider": spider})
             return
@@ -146,6 +179,8 @@ class PolicyGuardDownloaderMiddleware:
             self.outcomes.request(request, decision, RequestAction.BLOCKED)
             raise PolicyDenied(decision) from None
         decision = site.decide(request.url, purpose, path_of(request.url))
+        if extra:  # audit mode: a listed website is fetched, and recorded as would-block
+            decision = decision.extend(extra)
         request.meta[DECISION_META] = decision
         if decision.allowed and not decision.crawl_denied:
             self.outcomes.request(request, decision, RequestAction.ALLOWED)
@@ -183,7 +218,7 @@ class PolicyGuardDownloaderMiddleware:
         updated = await self._decide_response(request, response, decision)
         request.meta[DECISION_META] = updated
         newly_denied = not updated.allowed and decision.allowed
-        self.outcomes.response(request, updated, newly_denied)
+        self.outcomes.response(request, updated, newly_denied, len(response.body))
         if newly_denied:
             logger.debug(
                 "Content denied by the response: %s: %s", response, updated.reason, extra={"spider": spider}
@@ -212,13 +247,24 @@ class PolicyGuardDownloaderMiddleware:
         # Scrapy's own parsed tree, which the spider's selectors reuse: the markup is parsed once.
         html = response.selector.root if isinstance(response, HtmlResponse) else None
         facts = site.read_response(request.url, pairs, html, is_image=is_image)
-        fetched = (
-            await documents.licenses(facts.license_urls, site.origin, request) if facts.license_urls else {}
-        )
-        facts = facts.with_licenses(request.url, fetched)
+        # A licence on a blocklisted website is not fetched: it is named as unusable instead.
+        blocklist = self.runtime.blocklist
+        listed = {
+            url: f"not fetched, {evidence.summary()}"
+            for url in facts.license_urls
+            if blocklist and (evidence := blocklist.evidence(url)) is not None
+        }
+        wanted = [url for url in facts.license_urls if url not in listed]
+        fetched = await documents.licenses(wanted, site.origin, request) if wanted else {}
+        facts = facts.with_licenses(request.url, {**fetched, **listed})
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
+        on_blocklist = [e for e in decision.evidence if e.source is Source.BLOCKLIST]  # audit mode only
+        if on_blocklist:
+            updated = updated.extend(on_blocklist)
+        if facts.html is not None and any(e.source is Source.PAYWALL for e in facts.html.evidence):
+            self.runtime.ledger.inc("responses/paywalled")
         if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
             self.runtime.media.remember(request.url, updated, is_image)
         return updated

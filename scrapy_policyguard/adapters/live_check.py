@@ -50,6 +50,8 @@ def check_settings(
     agreements: Mapping[str, str] | None = None,
     rules: list[str] | None = None,
     timeout: float | None = None,
+    paywall: str | None = None,
+    blocklists: list[str] | None = None,
 ) -> Settings:
     """Scrapy settings for a check crawl: a project's settings ``module``, the add-on, the options."""
     settings = Settings()
@@ -63,6 +65,8 @@ def check_settings(
         "POLICYGUARD_AGREEMENTS": dict(agreements) if agreements else None,
         "POLICYGUARD_RULES": rules,
         "DOWNLOAD_TIMEOUT": timeout,
+        "POLICYGUARD_PAYWALL": paywall,
+        "POLICYGUARD_BLOCKLISTS": blocklists,
     }
     for name, value in given.items():
         if value is not None:

@@ -65,17 +65,22 @@ class Outcomes:
             fields.update(decision_fields(decision))
         self.audit.write(Record.REQUEST, **fields, **extra)
 
-    def response(self, request: Request, decision: Decision, newly_denied: bool) -> None:
-        """A response-stage decision; audited when the response itself brought a denial."""
-        action = ResponseAction.MARKED if newly_denied else ResponseAction.ALLOWED
+    def response(self, request: Request, decision: Decision, newly_denied: bool, size: int) -> None:
+        """A response-stage decision and the response's body size; audited when the response
+        itself brought a denial."""
+        if newly_denied:
+            action = ResponseAction.MARKED
+        else:
+            action = ResponseAction.ALLOWED if decision.allowed else ResponseAction.WITHHELD
         sources = _sources(decision) if newly_denied else ()
-        self.ledger.count(Record.RESPONSE, action, origin_of(request.url), sources)
+        self.ledger.count(Record.RESPONSE, action, origin_of(request.url), sources, size)
         if newly_denied or self.audit_all:
             self.audit.write(
                 Record.RESPONSE,
                 url=request.url,
                 method=request.method,
                 action=str(action),
+                bytes=size,
                 **decision_fields(decision),
             )
 

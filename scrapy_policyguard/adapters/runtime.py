@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from .._version import __version__
+from ..core.blocklist import Blocklist, BlocklistError, load_blocklists
 from ..core.budget import Budget
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.engine import Policy
@@ -68,6 +69,16 @@ def load_terms(settings: GuardSettings) -> tuple[list[TermsPack], list[str]]:
     return packs, warnings
 
 
+def load_blocklist(settings: GuardSettings) -> Blocklist:
+    """The crawl's blocklists; a file that cannot be read or a bad line stops the crawl."""
+    try:
+        return load_blocklists(settings.blocklists)
+    except BlocklistError as exc:
+        raise PolicyGuardConfigError(
+            f"POLICYGUARD_BLOCKLISTS: {exc}. Fix: one domain per line ('#' starts a comment)"
+        ) from None
+
+
 def open_audit(settings: GuardSettings, spider_name: str, worker: str) -> AuditLog:
     path = audit_path(settings.audit_log, spider_name, worker) if settings.audit_log else None
     try:
@@ -87,6 +98,7 @@ class GuardRuntime:
         self.crawler = crawler
         self.settings = settings = GuardSettings.from_settings(crawler.settings, crawler.spider)
         self.packs, pack_warnings = load_terms(settings)
+        self.blocklist = load_blocklist(settings)
         agents = bundled_agents()
         self.agents: AgentCatalogue = (
             agents.with_changes(settings.ai_tokens) if settings.ai_tokens else agents
@@ -98,6 +110,7 @@ class GuardRuntime:
             legacy_usage=settings.legacy_usage,
             agreements=settings.agreements,
             terms=TermsIndex(self.packs),
+            paywall=settings.paywall,
         )
         for warning in pack_warnings:
             logger.warning(warning)
@@ -242,6 +255,10 @@ class GuardRuntime:
                 *(
                     {"kind": "terms", "id": p.id, "file": p.file, "version": p.reviewed, "sha256": p.sha256}
                     for p in self.packs
+                ),
+                *(
+                    {"kind": "blocklist", "file": f.file, "entries": f.entries, "sha256": f.sha256}
+                    for f in self.blocklist.files
                 ),
             ],
         )

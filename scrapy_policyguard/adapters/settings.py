@@ -20,6 +20,7 @@ from ..core.money import Money, PriceError
 from ..core.paths import origin_of
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
+from ..core.signals.schema_org import PaywallMode
 from ..core.text_enum import TextEnum
 from ..core.webbotauth import MAX_LIFETIME, BotKey, SigningKeyError, signature_agent_origin
 
@@ -76,9 +77,13 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_MAX_PRICE": None,
     "POLICYGUARD_BUDGET": None,
     "POLICYGUARD_BUDGET_PER_ORIGIN": {},
+    "POLICYGUARD_BLOCKLISTS": [],
+    "POLICYGUARD_PAYWALL": "deny",
+    "POLICYGUARD_CONTACT": None,
 }
 
 _UNKNOWN = ("allow", "deny")
+_PAYWALL_MODES = tuple(m.value for m in PaywallMode)
 
 
 class Mode(TextEnum):
@@ -178,13 +183,25 @@ def _ai_tokens(settings: BaseSettings) -> dict[str, str | None]:
     return changes
 
 
-def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
+def _strings(settings: BaseSettings, name: str, example: str = '["rules/my-packs/"]') -> tuple[str, ...]:
     value = settings.get(name) or []
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _error(name, value, "must be a list of strings", 'e.g. ["rules/my-packs/"]')
+        raise _error(name, value, "must be a list of strings", f"e.g. {example}")
     return tuple(v.strip() for v in value)
+
+
+def _contact(settings: BaseSettings) -> str | None:
+    """POLICYGUARD_CONTACT: where site owners reach the crawl's operator (an address or URL)."""
+    value = settings.get("POLICYGUARD_CONTACT")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise _error(
+            "POLICYGUARD_CONTACT", value, "must be one line of text", "e.g. 'crawler@example.org' or a URL"
+        )
+    return value.strip()
 
 
 def _agreements(settings: BaseSettings) -> dict[str, str]:
@@ -356,13 +373,14 @@ def _user_agent(settings: BaseSettings) -> UserAgentChoice:
     return UserAgentChoice(token, "USER_AGENT", header)
 
 
-def _purpose(settings: BaseSettings, spider: Spider | None) -> tuple[Purpose, str]:
+def _purpose(settings: BaseSettings, spider: Spider | type[Spider] | None) -> tuple[Purpose, str]:
     name = "POLICYGUARD_PURPOSE"
     attribute = getattr(spider, "policyguard_purpose", None) if spider is not None else None
     priority = settings.getpriority(name) or 0
     # Command line (-s) beats the spider attribute, which beats project settings.
     if attribute is not None and priority < 40:
-        source, value = f"{type(spider).__name__}.policyguard_purpose", attribute
+        owner = spider if isinstance(spider, type) else type(spider)
+        source, value = f"{owner.__name__}.policyguard_purpose", attribute
     else:
         source, value = name, settings.get(name, DEFAULTS[name])
     try:
@@ -476,13 +494,20 @@ class GuardSettings:
     signature_agent: str | None
     signature_ttl: int
     limits: Limits
+    blocklists: tuple[str, ...] = ()
+    paywall: PaywallMode = PaywallMode.DENY
+    contact: str | None = None
 
     @property
     def enforce(self) -> bool:
         return self.mode is Mode.ENFORCE
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, spider: Spider | None = None) -> GuardSettings:
+    def from_settings(
+        cls, settings: BaseSettings, spider: Spider | type[Spider] | None = None
+    ) -> GuardSettings:
+        """The configuration ``settings`` give, with ``spider``'s own purpose (an instance, or the
+        class when no crawl runs, as ``policyguard disclose`` reads it)."""
         purpose, purpose_source = _purpose(settings, spider)
         audit_log = settings.get("POLICYGUARD_AUDIT_LOG")
         signing_key, signature_agent = _signing(settings)
@@ -525,6 +550,9 @@ class GuardSettings:
                 why=f"at most {MAX_LIFETIME} (the Web Bot Auth draft recommends 24 hours or less)",
             ),
             limits=_limits(settings),
+            blocklists=_strings(settings, "POLICYGUARD_BLOCKLISTS", '["blocklists/infringing-sites.txt"]'),
+            paywall=PaywallMode(_choice(settings, "POLICYGUARD_PAYWALL", _PAYWALL_MODES)),
+            contact=_contact(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -566,4 +594,7 @@ class GuardSettings:
             "POLICYGUARD_SIGNATURE_AGENT": self.signature_agent,
             "POLICYGUARD_SIGNATURE_TTL": self.signature_ttl,
             **self.limits.describe(),
+            "POLICYGUARD_BLOCKLISTS": list(self.blocklists),
+            "POLICYGUARD_PAYWALL": str(self.paywall),
+            "POLICYGUARD_CONTACT": self.contact,
         }

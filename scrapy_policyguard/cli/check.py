@@ -49,6 +49,15 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--unknown", choices=("allow", "deny"), default="allow", help="default for unknown")
     p.add_argument(
+        "--paywall",
+        choices=("deny", "tag", "ignore"),
+        default="deny",
+        help="POLICYGUARD_PAYWALL (default deny)",
+    )
+    p.add_argument(
+        "--blocklist", action="append", default=[], metavar="FILE", help="a POLICYGUARD_BLOCKLISTS file"
+    )
+    p.add_argument(
         "--fetch",
         action="store_true",
         help="decide with a real Scrapy crawl that fetches robots.txt, tdmrep.json, licences and the page",
@@ -116,6 +125,8 @@ def _decide(args: argparse.Namespace) -> Decision:
         "unknown": args.unknown,
         "agreements": _pairs(args.agreement, "--agreement"),
         "rules": args.rules,
+        "paywall": args.paywall or "deny",
+        "blocklists": args.blocklist or None,
     }
     return check(
         args.url,
@@ -150,7 +161,7 @@ def _check_live(args: argparse.Namespace) -> Decision:
     from scrapy.crawler import CrawlerProcess
 
     from ..adapters.live_check import CheckResult, CheckSpider, check_settings
-    from ..adapters.runtime import load_terms
+    from ..adapters.runtime import load_blocklist, load_terms
     from ..adapters.settings import GuardSettings
 
     settings = check_settings(
@@ -161,8 +172,12 @@ def _check_live(args: argparse.Namespace) -> Decision:
         agreements=_pairs(args.agreement, "--agreement"),
         rules=args.rules,
         timeout=args.timeout,
+        paywall=args.paywall,
+        blocklists=args.blocklist or None,
     )
-    load_terms(GuardSettings.from_settings(settings))  # a bad option stops here, with its reason
+    guard = GuardSettings.from_settings(settings)
+    load_terms(guard)  # a bad option stops here, with its reason
+    load_blocklist(guard)
     result = CheckResult()
     process = CrawlerProcess(settings)
     process.crawl(CheckSpider, url=args.url, result=result)

@@ -25,8 +25,10 @@ from typing import Any
 from ..adapters.feeds import policy_feeds
 from ..demo.web import LocalWeb
 from .report.html import render_html
-from .report.model import load_report
+from .report.model import load_report, read_audit
 from .report.text import render_text
+from .summary.html import render_html as render_summary_html
+from .summary.model import build_summary
 
 __all__ = ["find_project", "register"]
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 return 0
         out = args.out.resolve()
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("train.jsonl", "quarantine.jsonl", "audit.jsonl", "report.html"):
+        for name in ("train.jsonl", "quarantine.jsonl", "audit.jsonl", "report.html", "summary.html"):
             (out / name).unlink(missing_ok=True)
         env = dict(os.environ)
         env.update(
@@ -93,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
         return crawl.returncode or 1
     report = load_report(audit)
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
+    summary = build_summary(read_audit([audit]))
+    (out / "summary.html").write_text(render_summary_html(summary), encoding="utf-8")
     print(render_text(report, top=3))
-    print(f"\nWritten: {out / 'train.jsonl'}, {out / 'quarantine.jsonl'}, {audit}, {out / 'report.html'}")
+    written = [
+        out / name
+        for name in ("train.jsonl", "quarantine.jsonl", "audit.jsonl", "report.html", "summary.html")
+    ]
+    print(f"\nWritten: {', '.join(map(str, written))}")
     return crawl.returncode

@@ -3,6 +3,8 @@
 policyguard check URL [--purpose P] [--robots FILE | --fetch] ...   decide one URL, with evidence
 policyguard rules list | show ID | validate [PATHS]                  the platform-terms rule packs
 policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
+policyguard summary AUDIT.jsonl... [--html FILE] [--json]             the run for EU reviewers
+policyguard disclose [--format markdown|html|json]                    the crawler information page
 policyguard demo                                                      run the bundled demo crawl
 policyguard keys new DIR | show KEY                                   the Web Bot Auth signing key
 """
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, keys, report, rules
+from . import check, demo, disclose, keys, report, rules, summary
 
 __all__ = ["main"]
 
@@ -26,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check, rules, report, demo, keys):
+    for module in (check, rules, report, summary, disclose, demo, keys):
         module.register(commands)
     return parser
 

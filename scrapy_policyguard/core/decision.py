@@ -52,6 +52,10 @@ class Source(TextEnum):
     #: A pay-per-crawl page not paid for (price above the limits, budget spent) or refused by the
     #: server (``crawler-error``).
     PAY_PER_CRAWL = "pay-per-crawl"
+    #: A list of websites recognised as infringing copyright (POLICYGUARD_BLOCKLISTS).
+    BLOCKLIST = "blocklist"
+    #: The page declares itself paywalled (schema.org ``isAccessibleForFree: false``).
+    PAYWALL = "paywall"
     #: The response could not be read (a warning, no effect).
     RESPONSE = "response"
     #: The crawl's own configuration (a bad per-request purpose).

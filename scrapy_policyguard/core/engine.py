@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .access import AccessState, RobotsAccess
 from .agents import AgentCatalogue
+from .blocklist import Blocklist, load_blocklists
 from .bundled import bundled_agents, bundled_packs
 from .decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
 from .paths import host_of, origin_of, path_of
@@ -28,6 +29,7 @@ from .signals.html import read_html
 from .signals.robots_extensions import RobotsExtensions, license_urls
 from .signals.robots_groups import AiGroups
 from .signals.rsl import RslDocument, RslError, content_evidence, rsl_evidence
+from .signals.schema_org import PaywallMode
 from .signals.tdmrep import TdmRepError, TdmRepFile, TdmValues, tdm_evidence
 from .terms import TermsIndex, TermsPack, load_packs
 
@@ -58,6 +60,7 @@ class Policy:
     legacy_usage: bool = False
     agreements: Mapping[str, str] = field(default_factory=dict)
     terms: TermsIndex | None = None
+    paywall: PaywallMode = PaywallMode.DENY
 
     def __post_init__(self) -> None:
         if not is_product_token(self.user_agent):
@@ -374,7 +377,9 @@ class SitePolicy:
             headers, url=url, own_token=token, is_image=is_image, legacy_usage=self.policy.legacy_usage
         )
         html_signals = (
-            read_html(html, url=url, own_token=token, is_image=is_image) if html is not None else None
+            read_html(html, url=url, own_token=token, is_image=is_image, paywall=self.policy.paywall)
+            if html is not None
+            else None
         )
         return ResponseFacts(header_signals, html_signals)
 
@@ -434,6 +439,8 @@ def check(
     is_image: bool | None = None,
     robots_url: str | None = None,
     robots_detail: str | None = None,
+    paywall: str | PaywallMode = PaywallMode.DENY,
+    blocklists: Blocklist | Iterable[str | Path] | None = None,
 ) -> Decision:
     """Decide offline what a crawl with ``purpose`` may do with ``url``, on the middleware's engine.
 
@@ -446,10 +453,19 @@ def check(
     that returns the XML of a URL (None when it cannot). ``agents`` defaults to the bundled
     catalogue with ``ai_tokens`` applied; ``rules`` (a TermsIndex, or packs and pack files or
     folders) to the bundled rule packs; ``agreements`` maps pack ids or RSL licence URLs to the
-    agreement the crawl holds.
+    agreement the crawl holds. ``paywall`` is POLICYGUARD_PAYWALL (deny, tag or ignore);
+    ``blocklists`` (files, or a loaded Blocklist) are POLICYGUARD_BLOCKLISTS: a listed URL is
+    decided on its listing alone, as the middleware never fetches anything of it.
     """
     if unknown not in ("allow", "deny"):
         raise ValueError(f"unknown must be 'allow' or 'deny', not {unknown!r}")
+    chosen = parse_purpose(purpose)
+    if blocklists is not None:
+        listed = (blocklists if isinstance(blocklists, Blocklist) else load_blocklists(blocklists)).evidence(
+            url
+        )
+        if listed is not None:
+            return Decision.build(url, chosen, [listed], unknown_allows=unknown == "allow")
     token = crawler_token(user_agent) or user_agent
     catalogue = agents if agents is not None else bundled_agents()
     if ai_tokens:
@@ -461,6 +477,7 @@ def check(
         legacy_usage=legacy_content_usage,
         agreements=dict(agreements or {}),
         terms=terms_index(rules),
+        paywall=PaywallMode(str(paywall).strip().lower()),
     )
     access = None
     if robots_txt is not None or robots_status is None or not 200 <= robots_status < 300:
@@ -477,7 +494,6 @@ def check(
     site = SitePolicy(
         policy, SiteDocuments(origin_of(url), access, tdm_file, tdm_note, {u: licence(u) for u in named})
     )
-    chosen = parse_purpose(purpose)
     if headers is None and html is None:
         return site.decide(url, chosen)
     pairs = _header_pairs(headers)

@@ -56,7 +56,8 @@ async def test_a_dropped_origin_is_fetched_again_and_obeys_its_new_robots_txt(we
     assert dropped and len(records[-1]["origins"]) <= 2
     report = load_report(audit)
     counts = {o.origin: dict(o.counts) for o in report.origins.values()}
-    fetched_one = {"requests_allowed": 1, "items_allowed": 1}
+    page_bytes = len(f"<html><body>{hosts[0]}/a</body></html>")  # each host's /a is as long
+    fetched_one = {"requests_allowed": 1, "items_allowed": 1, "responses_kept": 1, "bytes_kept": page_bytes}
     assert counts[f"http://{hosts[0]}"] == {**fetched_one, "requests_denied": 1}
     assert counts[f"http://{hosts[1]}"] == {**fetched_one, "requests_denied": 1}
     assert counts[f"http://{hosts[2]}"] == fetched_one

@@ -266,6 +266,19 @@ CASES = [
         {"POLICYGUARD_SIGNATURE_TTL": 90000},
         ["POLICYGUARD_SIGNATURE_TTL=90000: at most 86400", "Fix: use an integer from 1 to 86400"],
         id="signature-ttl-too-long",
+        {"POLICYGUARD_PAYWALL": "block"},
+        ["POLICYGUARD_PAYWALL='block'", "Fix: use one of 'deny', 'tag', 'ignore'"],
+        id="paywall",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CONTACT": "a\nb"},
+        ["POLICYGUARD_CONTACT='a\\nb': must be one line of text", "Fix: e.g. 'crawler@example.org'"],
+        id="contact-two-lines",
+    ),
+    pytest.param(
+        {"POLICYGUARD_BLOCKLISTS": [3]},
+        ["POLICYGUARD_BLOCKLISTS=[3]: must be a list of strings", "Fix: e.g."],
+        id="blocklists-not-strings",
     ),
 ]
 
@@ -312,6 +325,27 @@ async def test_an_unreadable_rule_pack_names_the_setting_and_the_path(
     assert "POLICYGUARD_RULES" in message
     assert str(pack) in message
     assert problem in message, message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "cannot be read"),
+        (b"pirate.example\nhttps://mirror.example/\n", ":2: 'https://mirror.example/' is not a bare domain"),
+    ],
+    ids=["missing", "url-not-domain"],
+)
+@coroutine_test
+async def test_a_broken_blocklist_names_the_setting_file_and_line(
+    web, crawl, tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    listed = tmp_path / "infringing.txt"
+    if content is not None:
+        listed.write_bytes(content)
+    message = await assert_stops_before_any_request(web, crawl, {"POLICYGUARD_BLOCKLISTS": [str(listed)]})
+    assert message.startswith(f"POLICYGUARD_BLOCKLISTS: {listed}")
+    assert problem in message, message
+    assert "Fix: one domain per line" in message
 
 
 @pytest.mark.parametrize(

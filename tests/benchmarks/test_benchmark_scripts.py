@@ -76,3 +76,11 @@ def test_signing_benchmark_reports_every_figure() -> None:
     for row in result["rows"].values():
         assert row["median_us"] > 0 and row["p99_us"] >= row["median_us"] and row["cpu_us_per_call"] > 0
     assert result["ratio_sign_vs_ed25519_cpu"] > 0
+
+
+def test_pages_benchmark_reads_each_page_both_ways() -> None:
+    result = run("pages.py")
+    rows = {r["page"]: r for r in result["pages"]}
+    assert len(rows) == 4
+    assert [r["paywalled"] for r in result["pages"]] == [False, True, True, True]
+    assert all(r["median_us_without"] > 0 and r["median_us_with"] > 0 for r in rows.values())

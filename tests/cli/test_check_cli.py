@@ -519,3 +519,32 @@ def test_fetch_bad_options_exit_2_before_anything_is_fetched(site, options, mess
     assert run.code == 2
     assert message in run.err
     assert site.seen == []
+
+
+# --------------------------------------------------------------------------- paywalls and blocklists
+
+PAYWALLED_HTML = (
+    '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": false}'
+    "</script></head><body>p</body></html>"
+)
+
+
+def test_a_declared_paywall_denies_ai_use_unless_told_otherwise(capsys, tmp_path):
+    html = tmp_path / "page.html"
+    html.write_text(PAYWALLED_HTML, "utf-8")
+    denied = check_cli(f"{SITE}/story", "--html", html, "--json", capsys=capsys)
+    assert denied.code == 1 and denied.json["denied_by"] == ["paywall"]
+    tagged = check_cli(f"{SITE}/story", "--html", html, "--paywall", "tag", "--json", capsys=capsys)
+    assert tagged.code == 0 and any("paywalled" in c for c in tagged.json["conditions"])
+    assert check_cli(f"{SITE}/story", "--html", html, "--paywall", "ignore", capsys=capsys).code == 0
+
+
+def test_a_blocklisted_host_is_denied_with_file_and_line(capsys, tmp_path):
+    listed = tmp_path / "infringing.txt"
+    listed.write_text("# list\na.example\n", "utf-8")
+    run = check_cli(f"{SITE}/x", "--blocklist", listed, "--json", capsys=capsys)
+    assert run.code == 1 and run.json["denied_by"] == ["blocklist"]
+    assert run.json["evidence"][0]["location"] == f"{listed} line 2"
+    listed.write_text("https://a.example/\n", "utf-8")
+    broken = check_cli(f"{SITE}/x", "--blocklist", listed, capsys=capsys)
+    assert broken.code == 2 and f"{listed}:1:" in broken.err

@@ -6,14 +6,13 @@ import json
 import re
 import sys
 from collections import Counter
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from crawling import coroutine_test, guard_stats, read_audit
+from crawling import PageStructure, coroutine_test, guard_stats, read_audit
 from scrapy.utils.test import get_crawler
 
 from scrapy_policyguard import policy_feeds
@@ -130,8 +129,7 @@ async def test_report_on_the_demo_audit_log(demo_spiders, tmp_path, monkeypatch,
     )
 
     page = report_html.read_text("utf-8")
-    parser = _Structure()
-    parser.feed(page)
+    parser = PageStructure(page)
     assert parser.external == [], "the page must load nothing from outside"
     assert parser.tags["svg"] >= 3 and parser.tags["table"] >= 4
     assert "http://dailyherald.example" in page and "robots-ai-groups" in page
@@ -163,16 +161,3 @@ async def test_report_on_a_truncated_log_says_it_is_incomplete(
     html = tmp_path / "killed.html"
     assert main(["report", str(cut), "--html", str(html)]) == 3
     assert "Incomplete audit log" in html.read_text("utf-8")
-
-
-class _Structure(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: Counter[str] = Counter()
-        self.external: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags[tag] += 1
-        for name, value in attrs:
-            if name in ("src", "href") and value and not value.startswith("#"):
-                self.external.append(value)

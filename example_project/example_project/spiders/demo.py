@@ -29,6 +29,8 @@ DEMO_HOSTS = [
     "flaky.example",
     "opencommons.example",
     "en.wikipedia.org",
+    "tidewater.example",
+    "freebooks-mirror.example",
 ]
 
 RSL_TYPE = "application/rsl+xml"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
 from ...adapters.accounting import OriginCount
 from .model import COLUMNS, Report
 
-__all__ = ["render_html"]
+__all__ = ["CSS", "bar_chart", "render_html", "table"]
 
 _SERIES = [
     (OriginCount.REQUESTS_ALLOWED, "fetched", "#3b8c5a"),
@@ -24,7 +24,7 @@ _ITEM_SERIES = [
     (OriginCount.ITEMS_DROPPED, "items dropped", "#7f8c8d"),
 ]
 
-_CSS = """
+CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
 color:#1d2327;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
@@ -38,8 +38,12 @@ code{background:#f3f3f3;padding:0 .25rem;border-radius:3px;font-size:.9em}.small
 """
 
 
-def _bar_chart(rows: Sequence[tuple[str, Mapping[str, int]]], series: Sequence[tuple[str, str, str]]) -> str:
-    """Horizontal stacked bars, one per row, as inline SVG."""
+def bar_chart(
+    rows: Sequence[tuple[str, Mapping[str, int]]],
+    series: Sequence[tuple[str, str, str]],
+    fmt: Callable[[int], str] = str,
+) -> str:
+    """Horizontal stacked bars, one per row, as inline SVG; ``fmt`` writes the values."""
     if not rows:
         return "<p class=small>Nothing to chart.</p>"
     label_w, bar_w, row_h = 260, 560, 26
@@ -62,11 +66,11 @@ def _bar_chart(rows: Sequence[tuple[str, Mapping[str, int]]], series: Sequence[t
             width = bar_w * value / top
             parts.append(
                 f'<rect x="{x:.1f}" y="{y + 3}" width="{max(width, 1):.1f}" height="{row_h - 8}" fill="{colour}">'
-                f"<title>{escape(title)}: {value}</title></rect>"
+                f"<title>{escape(title)}: {escape(fmt(value))}</title></rect>"
             )
             x += width
             total += value
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}" font-size="12">{total}</text>')
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}" font-size="12">{escape(fmt(total))}</text>')
     parts.append("</svg>")
     legend = "".join(
         f'<span><i class="sw" style="background:{c}"></i>{escape(t)}</span>' for _, t, c in series
@@ -74,9 +78,7 @@ def _bar_chart(rows: Sequence[tuple[str, Mapping[str, int]]], series: Sequence[t
     return f'<div class="legend small">{legend}</div>' + "".join(parts)
 
 
-def _table(
-    headers: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()
-) -> str:
+def table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
@@ -105,7 +107,7 @@ def _pay_section(pay: dict[str, Any]) -> str:
         f"<p>The crawl {verb} <b>{money(pay['charged'])}</b> for {pay['pages']} page(s), as billed in each "
         f"page's <code>crawler-charged</code> header; {pay['declined']} priced page(s) were declined "
         "(above the price or budget limits, or refused by the site).</p>"
-        + _table(["site", "pages paid", "charged"], rows, {1})
+        + table(["site", "pages paid", "charged"], rows, {1})
     )
 
 
@@ -149,7 +151,7 @@ def render_html(report: Report, top: int = 5) -> str:
         ]
         reasons_html.append(
             f"<h3><code>{escape(o['origin'])}</code></h3>"
-            + _table(["count", "source", "rule", "where", "meaning"], rows, {0})
+            + table(["count", "source", "rule", "where", "meaning"], rows, {0})
         )
     rules = crawl.get("rules") or []
     rule_rows = [
@@ -164,7 +166,7 @@ def render_html(report: Report, top: int = 5) -> str:
     stats_rows = [[escape(k.removeprefix("policyguard/")), str(v)] for k, v in data["stats"].items()]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Crawl policy report: {escape(str(crawl.get("spider")))}</title><style>{_CSS}</style></head><body>
+<title>Crawl policy report: {escape(str(crawl.get("spider")))}</title><style>{CSS}</style></head><body>
 <h1>What this crawl was allowed to collect, and why</h1>
 <p class="meta">Spider <b>{escape(str(crawl.get("spider")))}</b>, declared purpose <b>{
         escape(str(crawl.get("purpose")))
@@ -179,10 +181,10 @@ mode {escape(str(crawl.get("mode")))}. Started {escape(str(crawl.get("started"))
 <h2>Decisions per site</h2>
 <p class="small">For each website (origin): pages fetched, pages not fetched because a rule forbids it,
 and the items (records of content) kept for the declared purpose or dropped.</p>
-{_bar_chart([(o["origin"], o["counts"]) for o in origins], _SERIES)}
-{_bar_chart([(o["origin"], o["counts"]) for o in origins], _ITEM_SERIES)}
+{bar_chart([(o["origin"], o["counts"]) for o in origins], _SERIES)}
+{bar_chart([(o["origin"], o["counts"]) for o in origins], _ITEM_SERIES)}
 {
-        _table(
+        table(
             ["site", "robots.txt", *(title for _, title in COLUMNS)],
             per_origin_rows,
             set(range(2, 2 + len(COLUMNS))),
@@ -193,16 +195,17 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
 <p class="small">Which kind of rule made the decisions: <code>robots.txt</code> (the site's crawling rules),
 <code>robots-ai-groups</code> (the site blocks AI crawlers), <code>content-signal</code>,
 <code>content-usage</code>, <code>tdmrep</code>, <code>rsl</code> (machine-readable AI-use reservations and
-licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai) and
+licences), <code>x-robots-tag</code> / <code>html-meta</code> (page-level opt-outs such as noai),
 <code>terms</code> (the platform's terms of service), <code>pay-per-crawl</code> (a priced page not paid
-for); <code>item:</code> counts dropped items.</p>
-{_bar_chart(source_rows, [("n", "decisions", "#34495e")])}
+for), <code>blocklist</code> (a list of copyright-infringing
+websites) and <code>paywall</code> (the page declares a paywall); <code>item:</code> counts dropped items.</p>
+{bar_chart(source_rows, [("n", "decisions", "#34495e")])}
 <h2>Main reasons, with their evidence</h2>
 {"".join(reasons_html) or "<p>No request or item was denied.</p>"}
 <h2>Rules in force</h2>
-{_table(["rule set", "version", "sha256", "file"], rule_rows)}
+{table(["rule set", "version", "sha256", "file"], rule_rows)}
 <h2>All counters</h2>
-{_table(["counter", "value"], stats_rows, {1})}
+{table(["counter", "value"], stats_rows, {1})}
 <p class="small">Generated by scrapy-policyguard {escape(str(crawl.get("plugin_version")))}.</p>
 </body></html>
 """

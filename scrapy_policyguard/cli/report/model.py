@@ -1,16 +1,21 @@
-"""The report model: one crawl's audit trail read back, per origin, with the reasons for denials.
+"""The report model: one run's audit trail read back, per origin, with the reasons for denials.
 
-Reads the JSON Lines audit trail (records in adapters/audit.py). A file may hold several crawls
-(the log is appended to); the last one is reported unless another is named. A log cut short by a
-killed crawl, or with a broken last line, still gives a report, which says it is incomplete and
-which figures it could not know. The text and HTML renderings read only :meth:`Report.to_dict`.
+Reads the JSON Lines audit trail (records in adapters/audit.py) from one file or from the files
+of a run's workers (scrapy-redis: one file per worker). A file may hold several crawls (the log is
+appended to); a run is the crawls that share a ``run`` id (every worker of a crawl). The last run
+started is reported unless another is named. A log cut short by a killed crawl, or with a broken
+last line, still gives a report, which says it is incomplete and which figures it could not know.
+The text and HTML renderings read only :meth:`Report.to_dict`.
+
+Reading files (:func:`read_audit`), choosing a run (:meth:`AuditTrail.select`) and merging per-origin
+counts (:func:`build_origins`) are shared with ``policyguard summary``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,7 +25,16 @@ from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, 
 from ...adapters.audit import Record
 from ...core.paths import origin_of
 
-__all__ = ["COLUMNS", "Report", "Worker", "load_report", "read_records"]
+__all__ = [
+    "COLUMNS",
+    "AuditTrail",
+    "Origin",
+    "Report",
+    "Worker",
+    "build_origins",
+    "load_report",
+    "read_audit",
+]
 
 
 @dataclass
@@ -110,9 +124,8 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        return (
-            bool(self.workers) and all(w.totals is not None for w in self.workers) and not self.broken_lines
-        )
+        finished = all(w.totals is not None for w in self.workers)
+        return bool(self.workers) and finished and not self.broken_lines
 
     def problems(self) -> list[str]:
         found = []
@@ -136,8 +149,8 @@ class Report:
         return dict(sorted(summed.items()))
 
     def pay(self) -> dict[str, Any]:
-        """Pay-per-crawl spending, in total and per origin: the ``totals`` record's, or (a crawl
-        that did not finish) the sum of its ``charge`` records. Money stays decimal text."""
+        """Pay-per-crawl spending, in total and per origin: the workers' ``totals`` records', or
+        (a crawl that did not finish) the sum of the ``charge`` records. Money stays decimal text."""
         declined = self.stats().get("policyguard/pay/declined", 0)
         pays = [w.totals["pay"] for w in self.workers if w.totals and isinstance(w.totals.get("pay"), dict)]
         if pays and len(pays) == len(self.workers):
@@ -147,16 +160,10 @@ class Report:
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
-        started = [
-            w.crawl_record["time"] for w in self.workers if w.crawl_record and "time" in w.crawl_record
-        ]
-        finished = [w.totals["time"] for w in self.workers if w.totals and "time" in w.totals]
+        started = [w.crawl_record["time"] for w in self.workers if (w.crawl_record or {}).get("time")]
+        finished = [w.totals["time"] for w in self.workers if (w.totals or {}).get("time")]
         reasons = sorted(
-            {
-                str(w.totals["finish_reason"])
-                for w in self.workers
-                if w.totals and w.totals.get("finish_reason")
-            }
+            {str(w.totals["finish_reason"]) for w in self.workers if (w.totals or {}).get("finish_reason")}
         )
         return {
             "audit_log": self.path,
@@ -196,38 +203,185 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
     (OriginCount.ITEMS_DROPPED, "items dropped"),
 )
 
-
-def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
-    """The per-origin counts one record stands for (the ledger's table), for logs without totals."""
-    try:
-        tally = TALLIES[(Record(record["record"]), _ACTIONS[record["record"]](record.get("action")))]
-    except (KeyError, ValueError):
-        return ()
-    return tally.origin
-
-
 _ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
 
 
-def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The records of one audit file, and how many lines could not be read."""
-    records: list[dict[str, Any]] = []
-    broken = 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except (ValueError, UnicodeDecodeError):
-                broken += 1
-                continue
-            if isinstance(record, dict) and "record" in record and record.get("crawl"):
-                records.append(record)
-            else:
-                broken += 1
-    return records, broken
+def _counted(record: dict[str, Any]) -> dict[str, int]:
+    """The per-origin counts one record stands for (the ledger's table, a response's size
+    included), for logs without totals."""
+    try:
+        tally = TALLIES[(Record(record["record"]), _ACTIONS[record["record"]](record.get("action")))]
+    except (KeyError, ValueError):
+        return {}
+    counts = dict.fromkeys(map(str, tally.origin), 1)
+    size = record.get("bytes")
+    if isinstance(size, int):
+        counts.update(dict.fromkeys(map(str, tally.size_origin), size))
+    return counts
+
+
+@dataclass
+class AuditTrail:
+    """The records of one or more audit files, in file order: what ``report`` and ``summary`` read.
+
+    A file may hold several crawls (the log is appended to), and one run may span several files
+    (one per worker): records keep their ``crawl`` id, and :meth:`select` picks the crawls of a run.
+    """
+
+    paths: list[str]
+    records: list[dict[str, Any]]
+    broken_lines: int
+    files: dict[str, str] = field(default_factory=dict)  # crawl id -> the file it was read from
+
+    @property
+    def crawls(self) -> list[str]:
+        """The crawl ids, in the order they first appear."""
+        return list(dict.fromkeys(str(r["crawl"]) for r in self.records if r.get("crawl")))
+
+    @property
+    def runs(self) -> dict[str, str]:
+        """Each crawl's run: the ``run`` id of its crawl record, else (a log from before run ids,
+        or a crawl whose start is missing) the crawl itself."""
+        found = {crawl: crawl for crawl in self.crawls}
+        for record in self.records:
+            if record["record"] == "crawl" and record.get("run"):
+                found[str(record["crawl"])] = str(record["run"])
+        return found
+
+    def select(self, wanted: str | None = None) -> list[str]:
+        """The crawls of run ``wanted`` (a run id, or one crawl id), else of the run started last."""
+        runs = self.runs
+        if wanted is not None:
+            chosen = [crawl for crawl, run in runs.items() if run == wanted]
+            if not chosen and wanted in runs:
+                chosen = [wanted]
+            if not chosen:
+                known = ", ".join(dict.fromkeys(runs.values())) or "none"
+                raise ValueError(f"no run or crawl {wanted!r} in {', '.join(self.paths)} (runs: {known})")
+            return chosen
+        if not runs:
+            return []
+        started = {str(r["crawl"]): str(r.get("time", "")) for r in self.records if r["record"] == "crawl"}
+        last = max(
+            runs.values(), key=lambda run: min(started.get(c, "") for c, r in runs.items() if r == run)
+        )
+        return [crawl for crawl, run in runs.items() if run == last]
+
+    def of(self, crawl_ids: Collection[str]) -> list[dict[str, Any]]:
+        """The records of these crawls, in order."""
+        return [r for r in self.records if r.get("crawl") in crawl_ids]
+
+
+def read_audit(paths: Iterable[Path]) -> AuditTrail:
+    """Every whole record of every file; a line that is not a JSON record counts as broken."""
+    trail = AuditTrail([], [], 0)
+    for path in paths:
+        trail.paths.append(str(path))
+        with path.open("rb") as handle:
+            for raw in handle:
+                line = raw.strip()
+                if not line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except (ValueError, UnicodeDecodeError):
+                    trail.broken_lines += 1
+                    continue
+                if isinstance(record, dict) and "record" in record and record.get("crawl"):
+                    trail.records.append(record)
+                    trail.files.setdefault(str(record["crawl"]), str(path))
+                else:
+                    trail.broken_lines += 1
+    return trail
+
+
+def build_origins(records: Iterable[dict[str, Any]]) -> dict[str, Origin]:
+    """Per-origin counts, robots.txt state and denial reasons of the given records (one crawl or
+    several: each crawl's counts come from its totals record, its ``origin`` records, and, for a
+    crawl that left no totals, what its request, response and item records show)."""
+    origins: dict[str, Origin] = {}
+    # Counts read off request, response and item records since the origin's last "origin"
+    # record, per crawl: they stand in for the totals record when a killed crawl left none.
+    unsettled: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    finished: dict[str, dict[str, Any]] = {}
+
+    def origin(name: str) -> Origin:
+        entry = origins.get(name)
+        if entry is None:
+            entry = origins[name] = Origin(name)
+        return entry
+
+    for record in records:
+        kind = record["record"]
+        crawl = str(record.get("crawl"))
+        if kind == "robots":
+            origin(record["origin"]).robots = record
+        elif kind == "origin":
+            # A bounded crawl dropped this origin's counts from memory: they are settled here.
+            origin(record["origin"]).counts.update(record.get("counts") or {})
+            unsettled.pop((crawl, record["origin"]), None)
+        elif kind in ("request", "response"):
+            url = record.get("url")
+            name = origin_of(url) if isinstance(url, str) and url else NO_ORIGIN
+            entry = origin(name)
+            unsettled[(crawl, name)].update(_counted(record))
+            if record.get("action") in ("blocked", "would-block", "marked"):
+                for source in record.get("denied_by", []):
+                    entry.sources[source] += 1
+                for evidence in record.get("evidence", []):
+                    if (
+                        record.get("purpose") in evidence.get("effects", {})
+                        and evidence["effects"][record["purpose"]] == "deny"
+                    ):
+                        entry.add_reason(evidence)
+        elif kind == "item":
+            name = record.get("origin") or NO_ORIGIN
+            entry = origin(name)
+            unsettled[(crawl, name)].update(_counted(record))
+            for source in record.get("denied_by", []):
+                entry.sources[f"item:{source}"] += 1
+            for reason in record.get("reasons") or []:
+                entry.add_reason({"source": "item", "rule": reason, "location": "", "detail": ""})
+        elif kind == "totals":
+            finished[crawl] = record
+    for totals in finished.values():
+        for name, counts in (totals.get("origins") or {}).items():
+            origin(name).counts.update(counts)
+    for (crawl, name), counts in unsettled.items():
+        if crawl not in finished:  # without the totals, count what the records show
+            origin(name).counts.update(counts)
+    return origins
+
+
+def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Report:
+    """One run, read from one audit file or from the files of its workers (scrapy-redis)."""
+    trail = read_audit([paths] if isinstance(paths, Path) else paths)
+    chosen = trail.select(run_id)
+    records = trail.of(set(chosen))
+    runs = trail.runs
+    report = Report(
+        trail.paths,
+        runs[chosen[0]] if chosen else None,
+        [],
+        build_origins(records),
+        list(dict.fromkeys(runs.values())),
+        trail.broken_lines,
+        len(records),
+    )
+    by_crawl: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_crawl[str(record["crawl"])].append(record)
+        if record["record"] in ("robots", "document"):
+            kind = "robots.txt" if record["record"] == "robots" else str(record.get("kind"))
+            report.documents.setdefault(kind, Counter())[str(record.get("copy", "fetched"))] += 1
+    for crawl in chosen:
+        mine = by_crawl[crawl]
+        start = next((r for r in mine if r["record"] == "crawl"), None)
+        totals = next((r for r in reversed(mine) if r["record"] == "totals"), None)
+        charges = [r for r in mine if r["record"] == "charge"]
+        worker = start.get("worker") if start else None
+        report.workers.append(Worker(trail.files.get(crawl, ""), crawl, worker, start, totals, charges))
+    return report
 
 
 def _decimal(value: Any) -> Decimal:
@@ -292,108 +446,3 @@ def _sum_charges(charges: list[dict[str, Any]]) -> dict[str, Any]:
             for origin, e in sorted(origins.items())
         },
     }
-
-
-def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Report:
-    """One run, read from one audit file or from the files of its workers (scrapy-redis).
-
-    A run is the crawls that share a ``run`` id (every worker of a crawl; a log written before
-    run ids existed counts each crawl as its own run); the last run started is reported unless
-    ``run_id`` names another (a run id or a crawl id).
-    """
-    files = [paths] if isinstance(paths, Path) else list(paths)
-    crawl_records: dict[str, tuple[str, dict[str, Any]]] = {}  # crawl id -> (file, crawl record)
-    by_crawl: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    crawl_files: dict[str, str] = {}
-    broken = 0
-    for path in files:
-        records, unreadable = read_records(path)
-        broken += unreadable
-        for record in records:
-            crawl_id = str(record["crawl"])
-            by_crawl[crawl_id].append(record)
-            crawl_files.setdefault(crawl_id, str(path))
-            if record["record"] == "crawl":
-                crawl_records[crawl_id] = (str(path), record)
-    run_of = {crawl_id: str(rec.get("run") or crawl_id) for crawl_id, (_, rec) in crawl_records.items()}
-    for crawl_id in by_crawl:
-        run_of.setdefault(crawl_id, crawl_id)
-    runs = sorted(set(run_of.values()), key=lambda run: _started(run, run_of, crawl_records))
-    if run_id is not None:
-        chosen = run_id if run_id in runs else run_of.get(run_id)
-        if chosen is None:
-            where = ", ".join(map(str, files))
-            raise ValueError(f"no run or crawl {run_id!r} in {where} (runs: {', '.join(runs) or 'none'})")
-    else:
-        chosen = runs[-1] if runs else None
-    report = Report([str(p) for p in files], chosen, [], {}, runs, broken, 0)
-    for crawl_id in (c for c in by_crawl if run_of[c] == chosen):
-        _add_worker(report, crawl_id, crawl_files[crawl_id], crawl_records.get(crawl_id), by_crawl[crawl_id])
-    return report
-
-
-def _started(run: str, run_of: dict[str, str], crawl_records: dict[str, tuple[str, dict[str, Any]]]) -> str:
-    times = [str(rec.get("time", "")) for cid, (_, rec) in crawl_records.items() if run_of[cid] == run]
-    return min(times) if times else ""
-
-
-def _add_worker(
-    report: Report,
-    crawl_id: str,
-    file: str,
-    crawl: tuple[str, dict[str, Any]] | None,
-    records: list[dict[str, Any]],
-) -> None:
-    """One worker's records into the report: per-origin counts, reasons, documents."""
-    record_of_crawl = crawl[1] if crawl is not None else None
-    totals = next((r for r in reversed(records) if r["record"] == "totals"), None)
-    worker = record_of_crawl.get("worker") if record_of_crawl else None
-    charges = [r for r in records if r["record"] == "charge"]
-    report.workers.append(Worker(file, crawl_id, worker, record_of_crawl, totals, charges))
-    report.records += len(records)
-    origins = report.origins
-    unsettled: dict[str, Counter[str]] = defaultdict(Counter)
-
-    def origin(name: str) -> Origin:
-        entry = origins.get(name)
-        if entry is None:
-            entry = origins[name] = Origin(name)
-        return entry
-
-    for record in records:
-        kind = record["record"]
-        if kind in ("robots", "document"):
-            document = "robots.txt" if kind == "robots" else str(record.get("kind"))
-            report.documents.setdefault(document, Counter())[str(record.get("copy", "fetched"))] += 1
-            if kind == "robots":
-                origin(record["origin"]).robots = record
-        elif kind == "origin":
-            # A bounded crawl dropped this origin's counts from memory: they are settled here.
-            origin(record["origin"]).counts.update(record.get("counts") or {})
-            unsettled.pop(record["origin"], None)
-        elif kind in ("request", "response"):
-            url = record.get("url")
-            entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
-            unsettled[entry.origin].update(_counted(record))
-            if record.get("action") in ("blocked", "would-block", "marked"):
-                for source in record.get("denied_by", []):
-                    entry.sources[source] += 1
-                for evidence in record.get("evidence", []):
-                    if (
-                        record.get("purpose") in evidence.get("effects", {})
-                        and evidence["effects"][record["purpose"]] == "deny"
-                    ):
-                        entry.add_reason(evidence)
-        elif kind == "item":
-            entry = origin(record.get("origin") or NO_ORIGIN)
-            unsettled[entry.origin].update(_counted(record))
-            for source in record.get("denied_by", []):
-                entry.sources[f"item:{source}"] += 1
-            for reason in record.get("reasons") or []:
-                entry.add_reason({"source": "item", "rule": reason, "location": "", "detail": ""})
-    if totals is not None:
-        for name, counts in (totals.get("origins") or {}).items():
-            origin(name).counts.update(counts)
-    else:  # without the totals, count what the records show
-        for name, counts in unsettled.items():
-            origin(name).counts.update(counts)

@@ -2,8 +2,9 @@
 
 ``<meta name="robots">`` and ``<meta name="{our token}">`` directives (see robots_directives.py),
 ``<meta name="tdm-reservation">`` / ``tdm-policy`` (TDMRep §3.3 (c)), the informal
-``<meta name="content-signal">``, and RSL ``<link rel="license" type="application/rsl+xml">`` and
-inline ``<script type="application/rsl+xml">``. lxml recovers from broken markup the way browsers
+``<meta name="content-signal">``, RSL ``<link rel="license" type="application/rsl+xml">`` and
+inline ``<script type="application/rsl+xml">``, and a paywall declared in schema.org markup
+(schema_org.py). lxml recovers from broken markup the way browsers
 do; a document it cannot read at all gives no statement and a warning.
 
 The reader takes text or an already parsed lxml tree, so the middleware can hand over the tree
@@ -23,6 +24,7 @@ from .content_signal import parse_content_signal
 from .headers import ResponseSignals
 from .robots_directives import directive_evidence, parse_directives
 from .rsl import MEDIA_TYPE
+from .schema_org import PaywallMode, paywall_evidence
 from .tdmrep import TdmValues, parse_reservation
 
 __all__ = ["META_SOURCE", "parse_html", "read_html"]
@@ -51,12 +53,14 @@ def read_html(
     url: str,
     own_token: str,
     is_image: bool = False,
+    paywall: PaywallMode = PaywallMode.DENY,
 ) -> ResponseSignals:
     signals = ResponseSignals()
     root = parse_html(document) if isinstance(document, (str, bytes)) else document
     if root is None:
         signals.warnings.append("HTML document could not be parsed: no statements read from it")
         return signals
+    signals.evidence.extend(paywall_evidence(root, paywall))
     base = url
     for element in root.iter("base"):
         href = element.get("href")

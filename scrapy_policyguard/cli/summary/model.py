@@ -1,0 +1,468 @@
+"""The compliance summary of one run: what the AI Act training-content template and the Code of
+Practice ask a crawl to show, answered from its audit trail (sources in core/compliance.py).
+
+One run is every crawl in the given audit files (one file per worker of a scrapy-redis crawl, or
+a file appended to by several crawls), or the crawls named with ``--crawl``. Files are read and
+per-origin counts merged by the report model (``read_audit``, ``build_origins``), so ``report``
+and ``summary`` count alike.
+
+What each part answers: ``crawlers`` template 2.3 (i) (and the purposes, 2.3 (ii)); ``period`` 2.3
+(iv), the first and last record of the run; ``domains`` and ``top_domains`` 2.3 (vii), sized by the
+body bytes of the responses kept for the declared purpose, per registrable domain; ``measures``
+the Code's Measures 1.3 (1)(a), 1.3 (1)(b) (with template section 3.1), 1.2 (b), 1.2 (a) and 1.3
+(4), each with the counts the crawl recorded. The renderings read only :meth:`Summary.to_dict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..._version import __version__
+from ...adapters.accounting import NO_ORIGIN, OriginCount
+from ...core.compliance import CODE_OF_PRACTICE, SUMMARY_TEMPLATE, TOP_DOMAINS_SHARE, Measure
+from ...core.decision import Source
+from ...core.paths import host_of, origin_of
+from ...core.text_enum import TextEnum
+from ..report.model import AuditTrail, build_origins
+from .domains import registrable_domain, top_count
+
+__all__ = ["PROTOCOLS", "Status", "Summary", "build_summary"]
+
+#: The machine-readable reservations Measure 1.3 (1)(b) speaks of, as our evidence sources name
+#: them, with what each is. Platform terms follow them, marked as not machine-readable.
+PROTOCOLS: dict[Source, str] = {
+    Source.ROBOTS_AI_GROUPS: "robots.txt groups for AI crawlers (GPTBot, CCBot, Google-Extended ...)",
+    Source.CONTENT_SIGNAL: "Content-Signal (robots.txt)",
+    Source.CONTENT_USAGE: "Content-Usage, IETF AIPREF (robots.txt, HTTP header)",
+    Source.AI_TRAINING_RULES: "DisallowAITraining / AllowAITraining (robots.txt)",
+    Source.TDMREP: "TDMRep, W3C TDM Reservation Protocol (tdmrep.json, header, meta)",
+    Source.RSL: "RSL licences (robots.txt, Link header, HTML link)",
+    Source.X_ROBOTS_TAG: "X-Robots-Tag noai / noimageai / noml (HTTP header)",
+    Source.HTML_META: "<meta name=robots> noai / noimageai / noml (HTML)",
+    Source.TERMS: "platform terms of service (rule packs; not machine-readable)",
+}
+
+_COUNTED = (
+    ("requests_blocked", "request", "blocked"),
+    ("requests_would_block", "request", "would-block"),
+    ("requests_fetched_use_denied", "request", "marked"),
+    ("responses_denied", "response", "marked"),
+    ("items_dropped", "item", "dropped"),
+    ("items_withheld", "item", "tagged-denied"),
+    ("items_withheld", "item", "would-drop"),
+)
+_INFO_URL = re.compile(r"\+?(https?://[^\s;)]+)")
+#: Per-origin counts summed into the run's totals.
+_TOTALS = (
+    OriginCount.REQUESTS_ALLOWED,
+    OriginCount.REQUESTS_DENIED,
+    OriginCount.REQUESTS_WOULD_DENY,
+    OriginCount.REQUESTS_MARKED,
+    OriginCount.REQUESTS_OVERRIDDEN,
+    OriginCount.RESPONSES_KEPT,
+    OriginCount.BYTES_KEPT,
+    OriginCount.RESPONSES_WITHHELD,
+    OriginCount.BYTES_WITHHELD,
+    OriginCount.ITEMS_ALLOWED,
+    OriginCount.ITEMS_DENIED,
+    OriginCount.ITEMS_DROPPED,
+)
+
+
+class Status(TextEnum):
+    """How a measure stood in the run."""
+
+    ENFORCED = "enforced"
+    AUDIT = "recorded only (audit mode)"
+    TAG = "recorded only (POLICYGUARD_PAYWALL = tag)"
+    NOT_CONFIGURED = "not configured"
+    INFORMATION = "information"
+
+
+@dataclass
+class Summary:
+    run: dict[str, Any]
+    crawlers: list[dict[str, Any]]
+    period: dict[str, str | None]
+    totals: dict[str, int]
+    domains: list[dict[str, Any]]
+    top_domains: list[dict[str, Any]]
+    measures: list[dict[str, Any]]
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.run["complete"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "crawlers": self.crawlers,
+            "period": self.period,
+            "totals": self.totals,
+            "domains": self.domains,
+            "top_domains": self.top_domains,
+            "measures": self.measures,
+        }
+
+
+def _denials(records: Sequence[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Per denying source, how many requests, responses and items of each outcome it denied."""
+    wanted: dict[tuple[str, str], str] = {(kind, action): column for column, kind, action in _COUNTED}
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in records:
+        column = wanted.get((str(record["record"]), str(record.get("action"))))
+        if column is not None:
+            for source in record.get("denied_by") or ():
+                found[source][column] += 1
+    return found
+
+
+def _crawlers(crawls: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each distinct crawler identity of the run, with the purposes and spiders it ran."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for crawl in crawls:
+        agent = crawl.get("user_agent") or {}
+        token, header = str(agent.get("token") or ""), str(agent.get("header") or "")
+        entry = found.setdefault(
+            (token, header),
+            {
+                "token": token,
+                "user_agent": header,
+                "information_url": (m.group(1) if (m := _INFO_URL.search(header)) else None),
+                "purposes": [],
+                "spiders": [],
+                "crawls": [],
+            },
+        )
+        for key, value in (("purposes", crawl.get("purpose")), ("spiders", crawl.get("spider"))):
+            if value and value not in entry[key]:
+                entry[key].append(value)
+        entry["crawls"].append(crawl.get("crawl"))
+    return list(found.values())
+
+
+def _status(crawls: Sequence[dict[str, Any]]) -> Status:
+    return Status.AUDIT if any(c.get("mode") == "audit" for c in crawls) else Status.ENFORCED
+
+
+def _measure(
+    measure: Measure, status: Status, summary: str, evidence: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "measure": measure.value,
+        "cite": measure.cite,
+        "heading": measure.heading,
+        "status": str(status),
+        "summary": summary,
+        **extra,
+        "evidence": evidence,
+    }
+
+
+def _robots_measure(records: Sequence[dict[str, Any]], crawls: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    fetches = [r for r in records if r["record"] == "robots"]
+    states = Counter(str(r.get("state")) for r in fetches)
+    blocked = Counter(
+        origin_of(r["url"])
+        for r in records
+        if r["record"] == "request"
+        and r.get("action") == "blocked"
+        and "robots.txt" in (r.get("denied_by") or ())
+    )
+    would = sum(
+        1
+        for r in records
+        if r["record"] == "request"
+        and r.get("action") == "would-block"
+        and "robots.txt" in (r.get("denied_by") or ())
+    )
+    unreachable: dict[str, str] = {}
+    for record in fetches:
+        if record.get("state") == "unreachable":
+            unreachable[record["origin"]] = str(record.get("detail"))
+    origins = {r["origin"] for r in fetches}
+    evidence = {
+        "fetches": len(fetches),
+        "origins": len(origins),
+        "parsed": states.get("parsed", 0),
+        "unavailable_allow_all": states.get("unavailable", 0),
+        "unreachable_disallow_all": states.get("unreachable", 0),
+        "stale_copies_used": sum(1 for r in fetches if r.get("stale")),
+        "requests_not_sent": sum(blocked.values()),
+        "requests_would_block": would,
+        "unreachable_origins": [
+            {"origin": origin, "detail": detail, "requests_not_sent": blocked.get(origin, 0)}
+            for origin, detail in sorted(unreachable.items())
+        ],
+        "token": sorted({str((c.get("user_agent") or {}).get("token")) for c in crawls}),
+    }
+    summary = (
+        f"robots.txt was fetched {len(fetches)} times for {len(origins)} origins before any of their pages "
+        f"({evidence['parsed']} parsed; {evidence['unavailable_allow_all']} unavailable, so allowed; "
+        f"{evidence['unreachable_disallow_all']} unreachable, so completely disallowed as RFC 9309 "
+        f"§2.3.1.4 says); {evidence['requests_not_sent']} requests were not sent because robots.txt "
+        "disallows them for the crawler's product token."
+    )
+    return _measure(Measure.ROBOTS_TXT, _status(crawls), summary, evidence)
+
+
+def _protocols_measure(
+    records: Sequence[dict[str, Any]], crawls: Sequence[dict[str, Any]], denials: dict[str, Counter[str]]
+) -> dict[str, Any]:
+    documents = Counter(str(r.get("kind")) for r in records if r["record"] == "document")
+    protocols: list[dict[str, Any]] = []
+    for source, title in PROTOCOLS.items():
+        counts = denials.get(source, Counter())
+        protocols.append(
+            {"source": str(source), "protocol": title, **{c: counts.get(c, 0) for c, _, _ in _COUNTED}}
+        )
+    honoured = [p for p in protocols if any(p[c] for c, _, _ in _COUNTED)]
+    evidence = {
+        "protocols": protocols,
+        "documents_fetched": {"tdmrep.json": documents.get("tdmrep.json", 0), "rsl": documents.get("rsl", 0)},
+    }
+    applied = (
+        ", ".join(f"{p['source']} ({sum(p[c] for c, _, _ in _COUNTED)})" for p in honoured) or "none applied"
+    )
+    summary = (
+        f"{len(PROTOCOLS) - 1} machine-readable reservation protocols and the platform terms were read for "
+        f"every request and response; decisions they made: {applied}."
+    )
+    return _measure(
+        Measure.OTHER_PROTOCOLS,
+        _status(crawls),
+        summary,
+        evidence,
+        template=f"{SUMMARY_TEMPLATE.title}, section 3.1",
+    )
+
+
+def _blocklist_measure(
+    records: Sequence[dict[str, Any]], crawls: Sequence[dict[str, Any]], denials: dict[str, Counter[str]]
+) -> dict[str, Any]:
+    lists = {
+        (r.get("file"), r.get("sha256")): {
+            "file": r.get("file"),
+            "entries": r.get("entries"),
+            "sha256": r.get("sha256"),
+        }
+        for crawl in crawls
+        for r in crawl.get("rules") or ()
+        if r.get("kind") == "blocklist"
+    }
+    excluded: Counter[str] = Counter()
+    for record in records:
+        if record["record"] == "request" and Source.BLOCKLIST in (record.get("denied_by") or ()):
+            for evidence in record.get("evidence") or ():
+                if evidence.get("source") == Source.BLOCKLIST:
+                    excluded[str((evidence.get("refs") or {}).get("domain"))] += 1
+    counts = denials.get(Source.BLOCKLIST, Counter())
+    evidence = {
+        "lists": list(lists.values()),
+        "requests_not_sent": counts.get("requests_blocked", 0),
+        "requests_would_block": counts.get("requests_would_block", 0),
+        "domains_excluded": [{"domain": d, "requests": n} for d, n in sorted(excluded.items())],
+    }
+    if not lists:
+        status, summary = (
+            Status.NOT_CONFIGURED,
+            "No list of infringing websites was configured (POLICYGUARD_BLOCKLISTS), so none was applied.",
+        )
+    else:
+        entries = sum(int(item.get("entries") or 0) for item in lists.values())
+        status = _status(crawls)
+        summary = (
+            f"{len(lists)} list(s) with {entries} domain(s) in force; nothing was fetched from a listed "
+            f"website (not even robots.txt): {evidence['requests_not_sent']} requests to "
+            f"{len(excluded)} listed domain(s) were not sent."
+        )
+    return _measure(Measure.INFRINGING_SITES, status, summary, evidence)
+
+
+def _paywall_measure(
+    records: Sequence[dict[str, Any]],
+    crawls: Sequence[dict[str, Any]],
+    denials: dict[str, Counter[str]],
+    stats: Counter[str],
+) -> dict[str, Any]:
+    modes = sorted(
+        {str((c.get("settings") or {}).get("POLICYGUARD_PAYWALL", "not recorded")) for c in crawls}
+    )
+    denied_pages = sorted(
+        {
+            r["url"]
+            for r in records
+            if r["record"] == "response" and Source.PAYWALL in (r.get("denied_by") or ())
+        }
+    )
+    counts = denials.get(Source.PAYWALL, Counter())
+    detected = stats.get("policyguard/responses/paywalled", 0)
+    evidence = {
+        "mode": modes,
+        "pages_detected": max(detected, len(denied_pages)),
+        "pages_denied": counts.get("responses_denied", 0),
+        "items_withheld": counts.get("items_withheld", 0) + counts.get("items_dropped", 0),
+        "denied_pages": denied_pages[:50],
+    }
+    if modes == ["ignore"]:
+        status = Status.NOT_CONFIGURED
+    elif "tag" in modes:
+        status = Status.TAG
+    else:
+        status = _status(crawls)
+    summary = (
+        f"Pages that declare a paywall (schema.org isAccessibleForFree false) are withheld from AI use "
+        f"(POLICYGUARD_PAYWALL = {', '.join(modes)}): {evidence['pages_detected']} such page(s) seen, "
+        f"{evidence['pages_denied']} denied; the crawl sends no credentials and does not work around access "
+        "restrictions."
+    )
+    return _measure(Measure.PAYWALLS, status, summary, evidence)
+
+
+def _information_measure(
+    crawlers: Sequence[dict[str, Any]], crawls: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    contacts = sorted(
+        {str(c) for crawl in crawls if (c := (crawl.get("settings") or {}).get("POLICYGUARD_CONTACT"))}
+    )
+    evidence = {
+        "crawlers": [
+            {"token": c["token"], "user_agent": c["user_agent"], "information_url": c["information_url"]}
+            for c in crawlers
+        ],
+        "contact": contacts,
+        "robots_ttl_seconds": sorted(
+            {float((c.get("settings") or {}).get("POLICYGUARD_ROBOTS_TTL", 86400)) for c in crawls}
+        ),
+    }
+    urls = [c["information_url"] for c in crawlers if c["information_url"]]
+    page = f" with the page {', '.join(urls)}" if urls else ", naming no information page in its User-Agent"
+    tokens = ", ".join(repr(c["token"]) for c in crawlers) or "nothing"
+    summary = (
+        f"The crawler announced itself as {tokens}{page}; "
+        f"contact: {', '.join(contacts) or 'not set (POLICYGUARD_CONTACT)'}. "
+        "`policyguard disclose` renders the information page the Code asks to publish."
+    )
+    return _measure(Measure.CRAWLER_INFORMATION, Status.INFORMATION, summary, evidence)
+
+
+def build_summary(
+    trail: AuditTrail,
+    run: str | None = None,
+    *,
+    every: bool = False,
+    share: float = TOP_DOMAINS_SHARE,
+    max_domains: int | None = None,
+) -> Summary:
+    """The summary of ``run`` (a run id or one crawl id; default: the run started last, every
+    worker of it), or with ``every`` of every crawl in the files, as one collection."""
+    chosen = trail.crawls if every else trail.select(run)
+    records = trail.of(set(chosen))
+    crawls = [r for r in records if r["record"] == "crawl"]
+    finished = {str(r["crawl"]): r for r in records if r["record"] == "totals"}
+    stats: Counter[str] = Counter()
+    for finish in finished.values():
+        stats.update({k: v for k, v in (finish.get("stats") or {}).items() if isinstance(v, int)})
+
+    origins = build_origins(records)
+    per_domain: dict[str, Counter[str]] = defaultdict(Counter)
+    members: dict[str, set[str]] = defaultdict(set)
+    totals: Counter[str] = Counter()
+    for name, origin in origins.items():
+        totals.update({key: origin.counts.get(key, 0) for key in _TOTALS})
+        if name == NO_ORIGIN:
+            continue
+        domain = registrable_domain(host_of(name) or name)
+        per_domain[domain].update(origin.counts)
+        members[domain].add(name)
+    domains: list[dict[str, Any]] = sorted(
+        (
+            {
+                "domain": domain,
+                "bytes": counts.get(OriginCount.BYTES_KEPT, 0),
+                "items": counts.get(OriginCount.ITEMS_ALLOWED, 0),
+                "responses": counts.get(OriginCount.RESPONSES_KEPT, 0),
+                "bytes_withheld": counts.get(OriginCount.BYTES_WITHHELD, 0),
+                "responses_withheld": counts.get(OriginCount.RESPONSES_WITHHELD, 0),
+                "requests_denied": counts.get(OriginCount.REQUESTS_DENIED, 0),
+                "origins": sorted(members[domain]),
+            }
+            for domain, counts in per_domain.items()
+        ),
+        key=lambda d: (-d["bytes"], d["domain"]),
+    )
+    with_content = [d for d in domains if d["bytes"] > 0]
+    listed = top_count(len(with_content), share, max_domains)
+    top_domains = with_content[:listed]
+    kept = sum(d["bytes"] for d in with_content)
+
+    problems = []
+    for crawl_id in chosen:
+        if crawl_id not in finished:
+            problems.append(
+                f"crawl {crawl_id}: no totals record (the crawl did not finish); counts come from its records"
+            )
+        if not any(c.get("crawl") == crawl_id for c in crawls):
+            problems.append(f"crawl {crawl_id}: no crawl record (the start of its log is missing)")
+    if trail.broken_lines:
+        problems.append(f"{trail.broken_lines} line(s) could not be read (cut short or corrupt)")
+    times = [str(r["time"]) for r in records if r.get("time")]
+    crawlers = _crawlers(crawls)
+    denials = _denials(records)
+    run = {
+        "files": trail.paths,
+        "crawls": [
+            {
+                "id": c.get("crawl"),
+                "spider": c.get("spider"),
+                "purpose": c.get("purpose"),
+                "mode": c.get("mode"),
+                "started": c.get("time"),
+                "finished": (finished.get(str(c.get("crawl"))) or {}).get("time"),
+                "finish_reason": (finished.get(str(c.get("crawl"))) or {}).get("finish_reason"),
+                "plugin_version": c.get("version"),
+            }
+            for c in crawls
+        ],
+        "purposes": sorted({str(c.get("purpose")) for c in crawls if c.get("purpose")}),
+        "modes": sorted({str(c.get("mode")) for c in crawls if c.get("mode")}),
+        "complete": not problems,
+        "problems": problems,
+        "top_domains_rule": {
+            "share": share,
+            "max_domains": max_domains,
+            "domains_with_content": len(with_content),
+            "listed": listed,
+            "bytes_covered": sum(d["bytes"] for d in top_domains),
+            "bytes_kept": kept,
+            "rule": f"{SUMMARY_TEMPLATE.title}, section 2.3 (vii)",
+        },
+        "references": [{"title": ref.title, "url": ref.url} for ref in (CODE_OF_PRACTICE, SUMMARY_TEMPLATE)],
+        "generated_by": f"scrapy-policyguard {__version__}",
+    }
+    total_counts = {str(key): totals.get(key, 0) for key in _TOTALS}
+    total_counts.update(
+        domains=len(domains),
+        domains_with_content=len(with_content),
+        origins=len(origins) - (NO_ORIGIN in origins),
+    )
+    measures = [
+        _robots_measure(records, crawls),
+        _protocols_measure(records, crawls, denials),
+        _blocklist_measure(records, crawls, denials),
+        _paywall_measure(records, crawls, denials, stats),
+        _information_measure(crawlers, crawls),
+    ]
+    return Summary(
+        run,
+        crawlers,
+        {"start": min(times) if times else None, "end": max(times) if times else None},
+        total_counts,
+        domains,
+        top_domains,
+        measures,
+    )

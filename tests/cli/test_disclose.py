@@ -1,0 +1,90 @@
+"""``policyguard disclose`` run as a user runs it: inside a copy of example_project, reading the
+project's settings and its spiders' own settings, in each of its three formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from crawling import PageStructure
+
+from scrapy_policyguard.cli.demo import find_project
+
+POLICYGUARD = Path(sys.executable).parent / "policyguard"
+
+
+def disclose(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    return subprocess.run(
+        [str(POLICYGUARD), "disclose", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("disclose") / "example_project"
+    shutil.copytree(find_project(), copy, ignore=shutil.ignore_patterns("__pycache__", "out"))
+    return copy
+
+
+def test_json_describes_the_project_as_its_crawls_run(project: Path) -> None:
+    done = disclose(project, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    [crawler] = data["crawlers"]
+    assert crawler["token"] == "ExampleDataBot"
+    assert crawler["user_agent"] == "ExampleDataBot/1.0 (+https://example.org/bot)"
+    # Each spider's custom_settings apply, as in `scrapy crawl`.
+    assert {s["name"]: s["purpose"] for s in crawler["spiders"]} == {
+        "demo": "ai-train",
+        "search_demo": "search",
+    }
+    assert [p["purpose"] for p in data["purposes"]] == ["ai-train", "search"]
+    assert data["contact"] == "crawler@example.org"
+    assert data["robots_txt"]["refresh_seconds"] == 86400
+    assert data["paywall"] == "deny"
+    [listed] = data["blocklists"]
+    assert listed["entries"] == 1 and listed["file"].endswith("infringing-sites.txt")
+    assert {"x", "reddit", "wikipedia"} <= {p["id"] for p in data["rule_packs"]}
+    assert all(p["reviewed"] for p in data["rule_packs"])
+    ai_train = {w["signal"]: w["example"] for w in data["opt_out"]["ai-train"]}
+    assert ai_train["robots.txt, our product token"] == "User-agent: ExampleDataBot\nDisallow: /"
+    assert "User-agent: GPTBot" in ai_train["robots.txt, a group for AI crawlers (read as a reservation)"]
+    assert ai_train["Content-Signal (robots.txt)"] == "Content-Signal: ai-train=no"
+    assert ai_train["Content-Usage, IETF AIPREF (robots.txt or HTTP header)"] == "Content-Usage: train-ai=n"
+    search = {w["signal"] for w in data["opt_out"]["search"]}
+    assert "paywall markup (schema.org)" not in search and "DisallowAITraining (robots.txt)" not in search
+    assert data["code_of_practice"]["measure"] == "Code of Practice (copyright) Measure 1.3 (4)"
+
+
+def test_markdown_and_html_render_the_same_page(project: Path, tmp_path: Path) -> None:
+    markdown = disclose(project)
+    assert markdown.returncode == 0, markdown.stderr
+    text = markdown.stdout
+    assert text.startswith("# ExampleDataBot: how this crawler works and how to opt out")
+    assert "Fetched again every 24 hours" in text and "crawler@example.org" in text
+    assert "`reddit` (Reddit), reviewed" in text and "### `ai-input`" in text
+    page = tmp_path / "crawler.html"
+    done = disclose(project, "--format", "html", "--spider", "search_demo", "-o", str(page))
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    html = page.read_text("utf-8")
+    structure = PageStructure(html)
+    assert structure.external == [] and structure.tags["script"] == 0
+    assert "ExampleDataBot" in html and "search_demo (search)" in html and "demo (ai-train)" not in html
+
+
+def test_outside_a_project_or_with_a_bad_setting_it_says_why(project: Path, tmp_path: Path) -> None:
+    done = disclose(tmp_path)
+    assert done.returncode == 2 and "not inside a Scrapy project" in done.stderr
+    assert disclose(project, "--spider", "nope").stderr.strip().endswith("no spider 'nope' in this project")
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken)
+    settings = broken / "example_project" / "settings.py"
+    settings.write_text(settings.read_text("utf-8") + "\nPOLICYGUARD_PAYWALL = 'sometimes'\n", "utf-8")
+    done = disclose(broken)
+    assert done.returncode == 2 and "POLICYGUARD_PAYWALL='sometimes'" in done.stderr

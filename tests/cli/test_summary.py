@@ -1,0 +1,243 @@
+"""``policyguard summary``: real crawls of a local web whose pages have known sizes, summarised as
+the AI Act training-content template and the Code of Practice ask, from one audit file or from
+several files of one run (one per worker), merged."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawling import ListSpider, PageStructure, coroutine_test, read_audit
+
+from scrapy_policyguard.cli.main import main
+from scrapy_policyguard.cli.report.model import build_origins, load_report
+from scrapy_policyguard.cli.report.model import read_audit as read_trail
+from scrapy_policyguard.cli.summary.domains import registrable_domain, top_count
+from scrapy_policyguard.cli.summary.model import build_summary
+from scrapy_policyguard.demo.web import Reply
+
+OPEN = "User-agent: *\nAllow: /\n"
+#: host -> page sizes in bytes. en./de. share a registrable domain, as do news./www. under co.uk.
+SITES: dict[str, list[int]] = {
+    "en.wiki-example.org": [9000, 1000],
+    "de.wiki-example.org": [5000],
+    "news.paper-example.co.uk": [3000],
+    "www.paper-example.co.uk": [4500],
+    **{f"site{i}.example": [1000 + 100 * i] for i in range(9)},
+}
+#: Fetched, but their use is denied (X-Robots-Tag: noai): withheld, not kept.
+WITHHELD = {"site0.example": 777}
+#: Never fetched: robots.txt disallows everything.
+CLOSED = "closed.example"
+
+
+def page(size: int) -> str:
+    head = "<html><body><article><h1>t</h1><p>"
+    tail = "</p></article></body></html>"
+    return head + "x" * (size - len(head) - len(tail)) + tail
+
+
+def build_web(web) -> list[str]:  # type: ignore[no-untyped-def]
+    urls = []
+    for host, sizes in SITES.items():
+        web.add(host, "/robots.txt", OPEN)
+        for index, size in enumerate(sizes):
+            web.add(host, f"/p{index}", page(size))
+            urls.append(web.url(host, f"/p{index}"))
+    for host, size in WITHHELD.items():
+        web.add(host, "/noai", Reply(body=page(size), headers=[("X-Robots-Tag", "noai")]))
+        urls.append(web.url(host, "/noai"))
+    web.add(CLOSED, "/robots.txt", "User-agent: *\nDisallow: /\n")
+    web.add(CLOSED, "/a", page(2000))
+    urls.append(web.url(CLOSED, "/a"))
+    return urls
+
+
+def expected_domains() -> dict[str, int]:
+    sizes: Counter[str] = Counter()
+    for host, pages in SITES.items():
+        sizes[registrable_domain(host)] += sum(pages)
+    return dict(sizes)
+
+
+async def crawl_to(crawl, audit: Path, urls: list[str], **settings: Any):  # type: ignore[no-untyped-def]
+    return await crawl(ListSpider, {"POLICYGUARD_AUDIT_LOG": str(audit), **settings}, urls=urls)
+
+
+def summary_json(capsys, *args: str) -> tuple[int, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    code = main(["summary", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_registrable_domains_and_the_top_share() -> None:
+    assert registrable_domain("en.wikipedia.org") == registrable_domain("de.wikipedia.org") == "wikipedia.org"
+    assert registrable_domain("www.bbc.co.uk") == "bbc.co.uk"
+    assert registrable_domain("a.b.portal.example") == "portal.example"  # unlisted TLD: the default rule
+    assert registrable_domain("user.github.io") == "github.io"  # registries' suffixes, not platforms'
+    assert registrable_domain("127.0.0.1") == "127.0.0.1" and registrable_domain("[::1]") == "::1"
+    assert registrable_domain("localhost") == "localhost"
+    assert [top_count(n, 0.10) for n in (0, 1, 10, 11, 20, 21)] == [0, 1, 1, 2, 2, 3]
+    assert top_count(100_000, 0.05, 1000) == 1000 and top_count(100, 0.05, 1000) == 5
+
+
+@coroutine_test
+async def test_summary_sizes_every_domain_by_the_bytes_the_server_sent(
+    web, crawl, tmp_path: Path, capsys
+) -> None:
+    urls = build_web(web)
+    audit = tmp_path / "audit.jsonl"
+    await crawl_to(crawl, audit, urls)
+    code, data = summary_json(capsys, str(audit))
+    assert code == 0
+    assert list(data) == ["run", "crawlers", "period", "totals", "domains", "top_domains", "measures"]
+
+    expected = expected_domains()
+    kept = {d["domain"]: d["bytes"] for d in data["domains"] if d["bytes"]}
+    assert kept == expected
+    assert [d["bytes"] for d in data["domains"]] == sorted(
+        (d["bytes"] for d in data["domains"]), reverse=True
+    )
+    by_domain = {d["domain"]: d for d in data["domains"]}
+    assert by_domain["wiki-example.org"]["responses"] == 3 and by_domain["wiki-example.org"]["items"] == 0
+    assert by_domain["wiki-example.org"]["origins"] == [
+        "http://de.wiki-example.org",
+        "http://en.wiki-example.org",
+    ]
+    assert by_domain["site0.example"]["bytes_withheld"] == WITHHELD["site0.example"]
+    assert by_domain[CLOSED]["bytes"] == 0 and by_domain[CLOSED]["requests_denied"] == 1
+
+    # The template's rule: the top 10% of the 11 domains that gave content, rounded up: 2.
+    ranked = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert [d["domain"] for d in data["top_domains"]] == [name for name, _ in ranked[: math.ceil(0.1 * 11)]]
+    assert [d["domain"] for d in data["top_domains"]] == ["wiki-example.org", "paper-example.co.uk"]
+    rule = data["run"]["top_domains_rule"]
+    assert rule["domains_with_content"] == 11 and rule["listed"] == 2
+    assert rule["bytes_kept"] == sum(expected.values()) == data["totals"]["bytes_kept"]
+
+    # The SME variant: the top 5% or at most N, whichever is lower.
+    code, sme = summary_json(capsys, str(audit), "--share", "0.05", "--max-domains", "1")
+    assert [d["domain"] for d in sme["top_domains"]] == ["wiki-example.org"]
+
+    records = read_audit(audit)
+    assert data["period"] == {"start": records[0]["time"], "end": records[-1]["time"]}
+    assert data["crawlers"][0]["token"] == "TestBot" and data["crawlers"][0]["purposes"] == ["ai-train"]
+    measures = {m["measure"]: m for m in data["measures"]}
+    assert list(measures) == ["1.3 (1)(a)", "1.3 (1)(b)", "1.2 (b)", "1.2 (a)", "1.3 (4)"]
+    robots = measures["1.3 (1)(a)"]["evidence"]
+    assert robots["fetches"] == len(SITES) + 1 and robots["requests_not_sent"] == 1
+    protocols = {p["source"]: p for p in measures["1.3 (1)(b)"]["evidence"]["protocols"]}
+    assert protocols["x-robots-tag"]["responses_denied"] == 1
+    assert measures["1.2 (b)"]["status"] == "not configured"
+
+
+@coroutine_test
+async def test_several_audit_files_of_one_run_merge(web, crawl, tmp_path: Path, capsys) -> None:
+    urls = build_web(web)
+    first, second = tmp_path / "worker-1.jsonl", tmp_path / "worker-2.jsonl"
+    half = len(urls) // 2
+    await crawl_to(crawl, first, urls[:half])
+    await crawl_to(crawl, second, urls[half:], POLICYGUARD_CONTACT="crawler@example.org")
+
+    code, merged = summary_json(capsys, str(first), str(second))
+    assert code == 0
+    assert {d["domain"]: d["bytes"] for d in merged["domains"] if d["bytes"]} == expected_domains()
+    assert len(merged["run"]["crawls"]) == 2 and merged["run"]["files"] == [str(first), str(second)]
+    assert len(merged["crawlers"]) == 1 and len(merged["crawlers"][0]["crawls"]) == 2
+    assert merged["period"]["start"] == read_audit(first)[0]["time"]
+    assert merged["period"]["end"] == read_audit(second)[-1]["time"]
+    # Each file alone holds part of the run; together they hold all of it.
+    parts = [summary_json(capsys, str(path))[1] for path in (first, second)]
+    for key in ("bytes_kept", "responses_kept", "requests_allowed", "requests_denied", "bytes_withheld"):
+        assert merged["totals"][key] == sum(part["totals"][key] for part in parts), key
+    information = next(m for m in merged["measures"] if m["measure"] == "1.3 (4)")
+    assert information["evidence"]["contact"] == ["crawler@example.org"]
+
+    # One crawl of the run, by its id.
+    crawl_id = read_audit(second)[0]["crawl"]
+    code, one = summary_json(capsys, str(first), str(second), "--crawl", crawl_id)
+    assert [c["id"] for c in one["run"]["crawls"]] == [crawl_id]
+    assert one["totals"] == parts[1]["totals"]
+    assert main(["summary", str(first), "--crawl", "nope"]) == 2
+    assert "no crawl 'nope'" in capsys.readouterr().err
+
+    # A worker killed mid-crawl: its records still count, and the summary says it is incomplete.
+    lines = second.read_bytes().splitlines(keepends=True)
+    killed = tmp_path / "worker-2-killed.jsonl"
+    killed.write_bytes(b"".join(lines[:-1]) + lines[-1][:20])
+    code, partial = summary_json(capsys, str(first), str(killed))
+    assert code == 3 and not partial["run"]["complete"]
+    assert any("no totals record" in p for p in partial["run"]["problems"])
+
+    page_html = tmp_path / "summary.html"
+    assert main(["summary", str(first), str(second), "--html", str(page_html)]) == 0
+    text = capsys.readouterr().out
+    assert "Main domain names by size of content scraped (template 2.3 (vii))" in text
+    assert "wiki-example.org" in text and "[1.2 (b)]" in text
+    html = page_html.read_text("utf-8")
+    structure = PageStructure(html)
+    assert structure.external == [] and structure.tags["script"] == 0
+    assert structure.tags["svg"] == 1 and "wiki-example.org" in html
+    assert "Measure 1.3 (1)(a)" in html and "section 2.3 (vii)" in html
+
+
+def test_per_origin_counts_merge_across_crawls_with_and_without_totals(tmp_path: Path) -> None:
+    """A finished crawl counts from its totals record; a killed one from its records; both add."""
+
+    def record(crawl: str, kind: str, **fields: Any) -> str:
+        return json.dumps({"record": kind, "crawl": crawl, "time": "2026-12-01T00:00:00.000Z", **fields})
+
+    finished = tmp_path / "a.jsonl"
+    finished.write_text(
+        "\n".join(
+            [
+                record("a", "crawl", purpose="ai-train"),
+                record("a", "request", url="http://x.test/1", action="blocked", denied_by=["robots.txt"]),
+                record(
+                    "a", "origin", origin="http://x.test", counts={"requests_allowed": 5, "bytes_kept": 500}
+                ),
+                record(
+                    "a",
+                    "totals",
+                    stats={},
+                    origins={"http://x.test": {"requests_allowed": 1, "bytes_kept": 70}},
+                ),
+            ]
+        )
+        + "\n"
+    )
+    killed = tmp_path / "b.jsonl"
+    killed.write_text(
+        "\n".join(
+            [
+                record("b", "crawl", purpose="ai-train"),
+                record("b", "request", url="http://x.test/2", action="blocked", denied_by=["robots.txt"]),
+                record("b", "response", url="http://x.test/3", action="allowed", bytes=30),
+            ]
+        )
+        + "\n"
+    )
+    trail = read_trail([finished, killed])
+    assert trail.crawls == ["a", "b"]
+    counts = build_origins(trail.records)["http://x.test"].counts
+    assert counts["requests_allowed"] == 6  # a: its origin record and its totals
+    assert counts["requests_denied"] == 1  # b's blocked request; a's is in its totals already (none)
+    assert counts["bytes_kept"] == 500 + 70 + 30 and counts["responses_kept"] == 1  # b: its response record
+    summary = build_summary(trail)
+    assert summary.totals["bytes_kept"] == 600 and not summary.complete
+    # The report still reads one file, its last crawl.
+    assert load_report(finished).origins["http://x.test"].counts["bytes_kept"] == 570
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"), [(["--share", "0"], "between 0 and 1"), (["--max-domains", "0"], "at least 1")]
+)
+def test_bad_options_are_refused(tmp_path: Path, capsys, args: list[str], problem: str) -> None:  # type: ignore[no-untyped-def]
+    audit = tmp_path / "a.jsonl"
+    audit.write_text("")
+    with pytest.raises(SystemExit):
+        main(["summary", str(audit), *args])
+    assert problem in capsys.readouterr().err
