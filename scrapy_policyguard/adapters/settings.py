@@ -424,7 +424,7 @@ def _redis_url(settings: BaseSettings) -> tuple[str, str]:
     return "redis://localhost:6379", "default"
 
 
-def _shared_cache(settings: BaseSettings, spider: Spider | None) -> SharedCacheSettings | None:
+def _shared_cache(settings: BaseSettings, spider: Spider | type[Spider] | None) -> SharedCacheSettings | None:
     kind = CacheKind(_choice(settings, "POLICYGUARD_CACHE", tuple(k.value for k in CacheKind)))
     if kind is CacheKind.MEMORY:
         return None

@@ -266,6 +266,8 @@ CASES = [
         {"POLICYGUARD_SIGNATURE_TTL": 90000},
         ["POLICYGUARD_SIGNATURE_TTL=90000: at most 86400", "Fix: use an integer from 1 to 86400"],
         id="signature-ttl-too-long",
+    ),
+    pytest.param(
         {"POLICYGUARD_PAYWALL": "block"},
         ["POLICYGUARD_PAYWALL='block'", "Fix: use one of 'deny', 'tag', 'ignore'"],
         id="paywall",

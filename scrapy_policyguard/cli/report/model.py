@@ -160,11 +160,10 @@ class Report:
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
-        started = [w.crawl_record["time"] for w in self.workers if (w.crawl_record or {}).get("time")]
-        finished = [w.totals["time"] for w in self.workers if (w.totals or {}).get("time")]
-        reasons = sorted(
-            {str(w.totals["finish_reason"]) for w in self.workers if (w.totals or {}).get("finish_reason")}
-        )
+        started = [str(w.crawl_record.get("time")) for w in self.workers if w.crawl_record]
+        finished = [str(w.totals.get("time")) for w in self.workers if w.totals]
+        ends = [w.totals for w in self.workers if w.totals is not None]
+        reasons = sorted({str(end["finish_reason"]) for end in ends if end.get("finish_reason")})
         return {
             "audit_log": self.path,
             "complete": self.complete,

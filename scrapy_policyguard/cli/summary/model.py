@@ -413,7 +413,7 @@ def build_summary(
     times = [str(r["time"]) for r in records if r.get("time")]
     crawlers = _crawlers(crawls)
     denials = _denials(records)
-    run = {
+    run_info = {
         "files": trail.paths,
         "crawls": [
             {
@@ -458,7 +458,7 @@ def build_summary(
         _information_measure(crawlers, crawls),
     ]
     return Summary(
-        run,
+        run_info,
         crawlers,
         {"start": min(times) if times else None, "end": max(times) if times else None},
         total_counts,
