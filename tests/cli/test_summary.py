@@ -139,8 +139,11 @@ async def test_several_audit_files_of_one_run_merge(web, crawl, tmp_path: Path, 
     urls = build_web(web)
     first, second = tmp_path / "worker-1.jsonl", tmp_path / "worker-2.jsonl"
     half = len(urls) // 2
-    await crawl_to(crawl, first, urls[:half])
-    await crawl_to(crawl, second, urls[half:], POLICYGUARD_CONTACT="crawler@example.org")
+    # Two workers of one run (in memory mode, the run id is set; with the Redis cache it is shared).
+    await crawl_to(crawl, first, urls[:half], POLICYGUARD_RUN_ID="run-1")
+    await crawl_to(
+        crawl, second, urls[half:], POLICYGUARD_CONTACT="crawler@example.org", POLICYGUARD_RUN_ID="run-1"
+    )
 
     code, merged = summary_json(capsys, str(first), str(second))
     assert code == 0
@@ -162,7 +165,7 @@ async def test_several_audit_files_of_one_run_merge(web, crawl, tmp_path: Path, 
     assert [c["id"] for c in one["run"]["crawls"]] == [crawl_id]
     assert one["totals"] == parts[1]["totals"]
     assert main(["summary", str(first), "--crawl", "nope"]) == 2
-    assert "no crawl 'nope'" in capsys.readouterr().err
+    assert "no run or crawl 'nope'" in capsys.readouterr().err
 
     # A worker killed mid-crawl: its records still count, and the summary says it is incomplete.
     lines = second.read_bytes().splitlines(keepends=True)
@@ -226,8 +229,9 @@ def test_per_origin_counts_merge_across_crawls_with_and_without_totals(tmp_path:
     assert counts["requests_allowed"] == 6  # a: its origin record and its totals
     assert counts["requests_denied"] == 1  # b's blocked request; a's is in its totals already (none)
     assert counts["bytes_kept"] == 500 + 70 + 30 and counts["responses_kept"] == 1  # b: its response record
-    summary = build_summary(trail)
+    summary = build_summary(trail, every=True)  # crawls a and b are separate runs: all of them
     assert summary.totals["bytes_kept"] == 600 and not summary.complete
+    assert build_summary(trail).totals["bytes_kept"] == 30  # by default the run started last
     # The report still reads one file, its last crawl.
     assert load_report(finished).origins["http://x.test"].counts["bytes_kept"] == 570
 

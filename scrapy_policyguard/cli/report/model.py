@@ -261,8 +261,10 @@ class AuditTrail:
         if not runs:
             return []
         started = {str(r["crawl"]): str(r.get("time", "")) for r in self.records if r["record"] == "crawl"}
+        order = list(dict.fromkeys(runs.values()))  # ties on the start time: the later in the files
         last = max(
-            runs.values(), key=lambda run: min(started.get(c, "") for c, r in runs.items() if r == run)
+            order,
+            key=lambda run: (min(started.get(c, "") for c, r in runs.items() if r == run), order.index(run)),
         )
         return [crawl for crawl, run in runs.items() if run == last]
 
