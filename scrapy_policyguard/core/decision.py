@@ -49,6 +49,10 @@ class Source(TextEnum):
     X_ROBOTS_TAG = "x-robots-tag"
     HTML_META = "html-meta"
     TERMS = "terms"
+    #: IPTC / PLUS ``plus:DataMining`` in a media file's XMP packet.
+    XMP = "xmp"
+    #: The CAWG (or C2PA 1.x) training-and-data-mining assertion of a media file's C2PA manifest.
+    C2PA = "c2pa"
     #: The response could not be read (a warning, no effect).
     RESPONSE = "response"
     #: The crawl's own configuration (a bad per-request purpose).
