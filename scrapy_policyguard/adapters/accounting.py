@@ -7,8 +7,11 @@ from the records with the same table when a log has no totals (a killed crawl).
 
 Reconciliations the table keeps: every request the middleware sees counts in exactly one of
 ``requests/allowed``, ``requests/denied`` and ``requests/overridden`` (``would_deny`` and
-``marked`` are parts of ``allowed``); ``items/seen`` = ``items/kept`` + ``items/dropped``, and
-``items/allowed`` + ``items/denied`` = ``items/kept``.
+``marked`` are parts of ``allowed``); every response checked counts once in ``responses/checked``,
+of which ``responses/denied`` were kept with a denial and ``files/dropped`` were media files not
+stored; ``items/seen`` = ``items/kept`` + ``items/dropped``, and ``items/allowed`` +
+``items/denied`` = ``items/kept``. :class:`MediaCount` names the counters of media bodies read
+for embedded statements.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "TALLIES",
     "ItemAction",
     "Ledger",
+    "MediaCount",
     "OriginCount",
     "RequestAction",
     "ResponseAction",
@@ -56,6 +60,7 @@ class ResponseAction(TextEnum):
 
     ALLOWED = "allowed"
     MARKED = "marked"  # the response denies the purpose the request was allowed for
+    FILE_DROPPED = "file-dropped"  # a FilesPipeline / ImagesPipeline download denied: not stored
 
 
 class ItemAction(TextEnum):
@@ -76,9 +81,22 @@ class OriginCount(TextEnum):
     REQUESTS_MARKED = "requests_marked"
     REQUESTS_OVERRIDDEN = "requests_overridden"
     RESPONSES_DENIED = "responses_denied"
+    FILES_DROPPED = "files_dropped"
     ITEMS_ALLOWED = "items_allowed"
     ITEMS_DENIED = "items_denied"
     ITEMS_DROPPED = "items_dropped"
+
+
+class MediaCount(TextEnum):
+    """Counters of media bodies read for embedded statements (under ``policyguard/``)."""
+
+    READ = "media/read"  # bodies in a container format we read
+    XMP = "media/xmp"  # XMP packets read
+    C2PA_READ = "media/c2pa/read"  # manifests read that validate
+    C2PA_UNVERIFIED = "media/c2pa/unverified"  # manifests read that do not validate
+    C2PA_UNREAD = "media/c2pa/unread"  # manifests present, c2pa-python missing or switched off
+    C2PA_ERROR = "media/c2pa/error"  # manifests present that could not be read
+    PROBLEMS = "media/problems"  # truncated or malformed containers and packets
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,9 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     (Record.RESPONSE, ResponseAction.ALLOWED): Tally(("responses/checked",), None, ()),
     (Record.RESPONSE, ResponseAction.MARKED): Tally(
         ("responses/checked", "responses/denied"), "responses/denied", (_O.RESPONSES_DENIED,)
+    ),
+    (Record.RESPONSE, ResponseAction.FILE_DROPPED): Tally(
+        ("responses/checked", "files/dropped"), "files/dropped", (_O.FILES_DROPPED,)
     ),
     (Record.ITEM, ItemAction.KEPT): Tally(
         ("items/seen", "items/kept", "items/allowed"), None, (_O.ITEMS_ALLOWED,)

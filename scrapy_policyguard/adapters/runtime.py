@@ -21,6 +21,8 @@ from .._version import __version__
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.engine import Policy
 from ..core.rulefiles import RuleFileError
+from ..core.signals import c2pa
+from ..core.signals.embedded import MediaReader
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from .accounting import Ledger
 from .audit import AuditLog, Record, audit_path
@@ -62,6 +64,11 @@ def load_terms(settings: GuardSettings) -> tuple[list[TermsPack], list[str]]:
     return packs, warnings
 
 
+def crawler_media_default(crawler: Crawler) -> bool:
+    """Whether POLICYGUARD_MEDIA_READERS was left to its default (xmp, and c2pa when installed)."""
+    return crawler.settings.get("POLICYGUARD_MEDIA_READERS") is None
+
+
 def open_audit(settings: GuardSettings, spider_name: str) -> AuditLog:
     path = audit_path(settings.audit_log, spider_name) if settings.audit_log else None
     try:
@@ -92,6 +99,7 @@ class GuardRuntime:
             legacy_usage=settings.legacy_usage,
             agreements=settings.agreements,
             terms=TermsIndex(self.packs),
+            media_readers=settings.media_readers,
         )
         for warning in pack_warnings:
             logger.warning(warning)
@@ -104,6 +112,9 @@ class GuardRuntime:
         )
         self.outcomes = Outcomes(self.ledger, self.audit, audit_all=settings.audit_all)
         self.media = MediaDecisions()
+        #: The item fields FilesPipeline and ImagesPipeline read their URLs from.
+        self.files_field: str = crawler.settings.get("FILES_URLS_FIELD", "file_urls")
+        self.images_field: str = crawler.settings.get("IMAGES_URLS_FIELD", "image_urls")
         clock = time.time
         self.documents = SiteRegistry(
             DocumentFetcher(crawler),
@@ -145,6 +156,13 @@ class GuardRuntime:
             f", audit log {self.audit.path}" if self.audit.path else "",
             extra={"spider": spider},
         )
+        if crawler_media_default(self.crawler) and MediaReader.C2PA not in settings.media_readers:
+            logger.warning(
+                "Content Credentials (C2PA manifests) in downloaded media are not read: c2pa-python is "
+                "not installed (%s). Files that carry one are noted as unread in the audit trail.",
+                c2pa.INSTALL_HINT,
+                extra={"spider": spider},
+            )
         if choice.is_scrapy_default:
             logger.warning(
                 "The product token is Scrapy's default 'Scrapy', which many robots.txt files "

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from ..core.agents import CLASSES
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
+from ..core.signals import c2pa
+from ..core.signals.embedded import ALL_READERS, MediaReader
 from ..core.text_enum import TextEnum
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_AGREEMENTS": {},
     "POLICYGUARD_ITEM_ACTION": None,
     "POLICYGUARD_ITEM_FIELD": "policyguard",
+    "POLICYGUARD_MEDIA_READERS": None,
 }
 
 _UNKNOWN = ("allow", "deny")
@@ -182,6 +185,29 @@ def _item_field(settings: BaseSettings) -> str:
     return value
 
 
+def _media_readers(settings: BaseSettings) -> frozenset[MediaReader]:
+    """Which embedded carriers downloaded media are read for: by default XMP, and C2PA when
+    c2pa-python is installed (the runtime says at start when it is not)."""
+    name = "POLICYGUARD_MEDIA_READERS"
+    value = settings.get(name)
+    if value is None:
+        return ALL_READERS if c2pa.available() else frozenset({MediaReader.XMP})
+    names = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+    choices = ", ".join(repr(m.value) for m in MediaReader)
+    if not isinstance(names, (list, tuple, set, frozenset)) or not all(
+        isinstance(n, str) and n.strip().lower() in MediaReader.__members__.values() for n in names
+    ):
+        raise _error(
+            name, value, "must be a list of media readers", f"use a list of {choices}, or [] for none"
+        )
+    readers = frozenset(MediaReader(n.strip().lower()) for n in names)
+    if MediaReader.C2PA in readers and not c2pa.available():
+        raise _error(
+            name, value, "reading C2PA manifests needs c2pa-python, which is not installed", c2pa.INSTALL_HINT
+        )
+    return readers
+
+
 def is_enabled(settings: BaseSettings) -> bool:
     """POLICYGUARD_ENABLED, read alone: when it is False nothing else is read or built."""
     return _bool(settings, "POLICYGUARD_ENABLED")
@@ -265,6 +291,7 @@ class GuardSettings:
     agreements: dict[str, str]
     item_action: DeniedItems
     item_field: str
+    media_readers: frozenset[MediaReader]
 
     @property
     def enforce(self) -> bool:
@@ -299,6 +326,7 @@ class GuardSettings:
             agreements=_agreements(settings),
             item_action=_item_action(settings, purpose),
             item_field=_item_field(settings),
+            media_readers=_media_readers(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -323,4 +351,5 @@ class GuardSettings:
             "POLICYGUARD_AGREEMENTS": self.agreements,
             "POLICYGUARD_ITEM_ACTION": str(self.item_action),
             "POLICYGUARD_ITEM_FIELD": self.item_field,
+            "POLICYGUARD_MEDIA_READERS": sorted(map(str, self.media_readers)),
         }

@@ -127,6 +127,7 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
     (OriginCount.REQUESTS_WOULD_DENY, "would block"),
     (OriginCount.REQUESTS_MARKED, "fetched, use denied"),
     (OriginCount.RESPONSES_DENIED, "denied by response"),
+    (OriginCount.FILES_DROPPED, "files not stored"),
     (OriginCount.REQUESTS_OVERRIDDEN, "overrides"),
     (OriginCount.ITEMS_ALLOWED, "items allowed"),
     (OriginCount.ITEMS_DENIED, "items kept, denied"),
@@ -190,7 +191,7 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
             url = record.get("url")
             entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
             entry.unsettled.update(_counted(record))
-            if record.get("action") in ("blocked", "would-block", "marked"):
+            if record.get("action") in ("blocked", "would-block", "marked", "file-dropped"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
                 for evidence in record.get("evidence", []):
