@@ -71,8 +71,10 @@ class XmpRights:
 
 def parse_xmp(packet: bytes) -> XmpRights:
     """The rights statements of one packet; :class:`XmpError` when it is not usable XML."""
+    if not packet.startswith((b"\xff\xfe", b"\xfe\xff")):  # NUL padding, but not inside UTF-16
+        packet = packet.strip(b"\x00 \t\r\n")
     try:
-        root = SafeET.fromstring(packet.strip(b"\x00 \t\r\n"), forbid_dtd=True)
+        root = SafeET.fromstring(packet, forbid_dtd=True)
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
         raise XmpError("DOCTYPE or entity declarations are refused (no entity expansion)") from None
     except (ET.ParseError, LookupError, ValueError) as exc:
