@@ -123,7 +123,7 @@ def find_embedded(data: Buffer) -> Embedded:
         return found
     try:
         walk(data, found)
-    except (_Stop, struct.error, IndexError, ValueError, zlib.error) as exc:
+    except (_Stop, struct.error, IndexError, ValueError, OverflowError, zlib.error) as exc:
         detail = str(exc) if isinstance(exc, _Stop) else "truncated or malformed structure"
         found.problems.append(f"{found.format.upper()}: {detail}; metadata after it not read")  # type: ignore[union-attr]
     return found

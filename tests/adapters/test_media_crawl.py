@@ -240,3 +240,25 @@ async def test_media_readers_off_reads_nothing(web, crawl, tmp_path: Path) -> No
     [item] = read_jsonl(tmp_path / "items.jsonl")
     assert len(item["images"]) == 2 and item["policyguard"]["files_denied"] == []
     assert "policyguard/media/read" not in guard_stats(crawler)
+
+
+@coroutine_test
+async def test_without_c2pa_python_manifests_are_counted_unread_and_the_crawl_says_so(
+    web, crawl, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    from scrapy_policyguard.core.signals import c2pa
+
+    monkeypatch.setattr(c2pa, "available", lambda: False)
+    files = {k: v for k, v in gallery_files().items() if k in ("cc-genai.jpg", "genai.webp")}
+    urls = serve_gallery(web, files)
+    settings = {
+        "ITEM_PIPELINES": {"scrapy.pipelines.images.ImagesPipeline": 1},
+        "IMAGES_STORE": str(tmp_path / "images"),
+        "FEEDS": {str(tmp_path / "items.jsonl"): {"format": "jsonlines"}},
+    }
+    crawler = await crawl(GallerySpider, settings=settings, urls=[web.url(HOST, "/gallery")], images=urls)
+    [item] = read_jsonl(tmp_path / "items.jsonl")
+    # The XMP statement is still read; the manifest is not, and the crawl said why at start.
+    assert [d["url"] for d in item["policyguard"]["files_denied"]] == [web.url(HOST, "/img/genai.webp")]
+    assert guard_stats(crawler)["policyguard/media/c2pa/unread"] == 1
+    assert "pip install 'scrapy-policyguard[c2pa]'" in caplog.text
