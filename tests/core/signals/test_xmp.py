@@ -125,15 +125,20 @@ def test_two_values_any_prohibition_wins() -> None:
 @pytest.mark.parametrize(
     "packet",
     [
-        b"<x:xmpmeta",
-        b"",
-        b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
-        b'<!DOCTYPE x SYSTEM "http://evil.example/x.dtd"><x/>',
+        b"<x:xmpmeta DataMining",
+        b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x DataMining="&a;"/>',
+        b'<!DOCTYPE x SYSTEM "http://evil.example/x.dtd"><x DataMining=""/>',
     ],
 )
 def test_unusable_packets_raise_xmp_error(packet: bytes) -> None:
     with pytest.raises(XmpError):
         parse_xmp(packet)
+
+
+def test_a_packet_that_cannot_state_data_mining_is_not_parsed() -> None:
+    # A camera's packet, or even a broken one: no name DataMining in any encoding, nothing to read.
+    assert parse_xmp(b"<x:xmpmeta broken") == parse_xmp(b"") == parse_xmp(xmp_packet(None))
+    assert parse_xmp(xmp_packet(None, web_statement="https://l/")).licences == ()
 
 
 def test_utf16_packets_and_trailing_padding() -> None:
