@@ -111,18 +111,20 @@ def serve(pages: int, images: int, conn: Any) -> None:
     """The server process: pages naming ``images`` images each, drawn from the sample mix."""
     from scrapy_policyguard.demo.web import LocalWeb, Reply
 
-    files = list(sample_files(large=False).items())
+    files = list(sample_files(large=False).values())
     with LocalWeb() as web:
         web.add(HOST, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
         for n in range(pages):
-            names = []
+            paths = []
             for i in range(images):
-                name, (body, content_type) = files[(n * images + i) % len(files)]
+                body, content_type = files[(n * images + i) % len(files)]
                 path = f"/img/{n}-{i}.{content_type.split('/')[1]}"
                 web.add(HOST, path, Reply(body=body, content_type=content_type))
-                names.append(path)
-            links = "".join(f'<img src="{p}">' for p in names)
-            web.add(HOST, f"/page/{n}", f"<html><head><title>Page {n}</title></head><body>{links}</body></html>")
+                paths.append(path)
+            links = "".join(f'<img src="{p}">' for p in paths)
+            web.add(
+                HOST, f"/page/{n}", f"<html><head><title>Page {n}</title></head><body>{links}</body></html>"
+            )
         conn.send(web.proxy_url)
         conn.recv()  # "stop"
 
@@ -141,7 +143,10 @@ def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
                 yield scrapy.Request(f"http://{HOST}/page/{n}")
 
         def parse(self, response):  # type: ignore[no-untyped-def]
-            yield {"url": response.url, "image_urls": [response.urljoin(s) for s in response.css("img::attr(src)").getall()]}
+            yield {
+                "url": response.url,
+                "image_urls": [response.urljoin(s) for s in response.css("img::attr(src)").getall()],
+            }
 
     settings: dict[str, Any] = {
         "LOG_LEVEL": "ERROR",
@@ -159,7 +164,9 @@ def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
     else:
         # Every file stored in both modes (tag), so the modes differ by the reading alone.
         settings.update(
-            ADDONS={"scrapy_policyguard.Addon": 0}, POLICYGUARD_USER_AGENT=TOKEN, POLICYGUARD_ITEM_ACTION="tag"
+            ADDONS={"scrapy_policyguard.Addon": 0},
+            POLICYGUARD_USER_AGENT=TOKEN,
+            POLICYGUARD_ITEM_ACTION="tag",
         )
         if mode == "media-off":
             settings["POLICYGUARD_MEDIA_READERS"] = []
@@ -182,7 +189,18 @@ def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
 
 
 def run_worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", mode, "--proxy", proxy, "--pages", str(pages), "--store", store]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        mode,
+        "--proxy",
+        proxy,
+        "--pages",
+        str(pages),
+        "--store",
+        store,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{mode} crawl failed:\n{done.stderr[-3000:]}")
@@ -228,7 +246,9 @@ def crawl_rounds(pages: int, images: int, rounds: int, store_root: Path) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=500, help="read_media calls per file")
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--images", type=int, default=20, help="images per page")
@@ -256,8 +276,12 @@ def main() -> None:
     print(f"read_media per image ({args.calls} calls each)")
     print(f"{'file':<24}{'KiB':>8}{'median us':>11}{'p99 us':>10}{'CPU us':>10}")
     for row in images:
-        print(f"{row['file']:<24}{row['kib']:>8.1f}{row['median_us']:>11.1f}{row['p99_us']:>10.1f}{row['cpu_us']:>10.1f}")
-    print(f"\ncrawl: {args.pages} pages x {args.images} images, ImagesPipeline, {args.rounds} rounds, modes alternating")
+        print(
+            f"{row['file']:<24}{row['kib']:>8.1f}{row['median_us']:>11.1f}{row['p99_us']:>10.1f}{row['cpu_us']:>10.1f}"
+        )
+    print(
+        f"\ncrawl: {args.pages} pages x {args.images} images, ImagesPipeline, {args.rounds} rounds, modes alternating"
+    )
     print(f"{'mode':<11}{'pages':>7}{'stored':>8}{'denied':>8}{'pages/s':>9}{'CPU ms/page':>13}")
     for mode, row in crawl["summary"].items():
         print(

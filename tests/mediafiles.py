@@ -159,7 +159,8 @@ class TestSigner:
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
-                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **usage), critical=True
+                x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **usage),
+                critical=True,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
             .sign(root_key, hashes.SHA256())
@@ -175,7 +176,8 @@ class TestSigner:
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
-                x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), critical=True
+                x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
+                critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -217,7 +219,10 @@ class TestSigner:
         if entries is not None:
             data = {k: v if isinstance(v, Mapping) else {"use": v} for k, v in entries.items()}
             assertions.append({"label": label, "data": {"entries": data}})
-        manifest = {"claim_generator_info": [{"name": "policyguard-tests", "version": "1"}], "assertions": assertions}
+        manifest = {
+            "claim_generator_info": [{"name": "policyguard-tests", "version": "1"}],
+            "assertions": assertions,
+        }
         context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
         info = c2pa.C2paSignerInfo(alg=b"es256", sign_cert=self.certs, private_key=self.key, ta_url=None)
         out = io.BytesIO()

@@ -67,7 +67,7 @@ class Outcomes:
         denied = action in (RequestAction.BLOCKED, RequestAction.WOULD_BLOCK, RequestAction.MARKED)
         sources = _sources(decision) if denied else ()
         self.ledger.count(Record.REQUEST, action, origin_of(request.url), sources)
-        if action is RequestAction.ALLOWED and not self.audit_all:
+        if (action is RequestAction.ALLOWED and not self.audit_all) or not self.audit.enabled:
             return
         fields: dict[str, Any] = {"url": request.url, "method": request.method, "action": str(action)}
         if decision is not None:
@@ -79,7 +79,7 @@ class Outcomes:
         action = ResponseAction.MARKED if newly_denied else ResponseAction.ALLOWED
         sources = _sources(decision) if newly_denied else ()
         self.ledger.count(Record.RESPONSE, action, origin_of(request.url), sources)
-        if newly_denied or self.audit_all:
+        if (newly_denied or self.audit_all) and self.audit.enabled:
             self.audit.write(
                 Record.RESPONSE,
                 url=request.url,
@@ -93,6 +93,8 @@ class Outcomes:
         self.ledger.count(
             Record.RESPONSE, ResponseAction.FILE_DROPPED, origin_of(request.url), _sources(decision)
         )
+        if not self.audit.enabled:
+            return
         self.audit.write(
             Record.RESPONSE,
             url=request.url,

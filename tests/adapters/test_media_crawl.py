@@ -35,16 +35,25 @@ def gallery_files() -> dict[str, tuple[bytes, str, bool]]:
             "image/webp",
             False,
         ),
-        "aiml.tif": (image_with_xmp("TIFF", xmp_packet(VOCAB + "DMI-PROHIBITED-AIMLTRAINING")), "image/tiff", False),
+        "aiml.tif": (
+            image_with_xmp("TIFF", xmp_packet(VOCAB + "DMI-PROHIBITED-AIMLTRAINING")),
+            "image/tiff",
+            False,
+        ),
         "search-only.gif": (
             image_with_xmp("GIF", xmp_packet(VOCAB + "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING")),
             "image/gif",
             False,
         ),
-        "prohibited.avif": (image_with_xmp("AVIF", xmp_packet(VOCAB + "DMI-PROHIBITED")), "image/avif", False),
+        "prohibited.avif": (
+            image_with_xmp("AVIF", xmp_packet(VOCAB + "DMI-PROHIBITED")),
+            "image/avif",
+            False,
+        ),
         "constraint.jpg": (
             image_with_xmp(
-                "JPEG", xmp_packet(VOCAB + "DMI-PROHIBITED-SEECONSTRAINT", other_constraints="Licence required")
+                "JPEG",
+                xmp_packet(VOCAB + "DMI-PROHIBITED-SEECONSTRAINT", other_constraints="Licence required"),
             ),
             "image/jpeg",
             False,
@@ -55,13 +64,23 @@ def gallery_files() -> dict[str, tuple[bytes, str, bool]]:
             True,
         ),
         "cc-allowed.jpg": (
-            sign(jpeg, "image/jpeg", {"cawg.ai_training": "allowed", "cawg.ai_generative_training": "allowed"}),
+            sign(
+                jpeg, "image/jpeg", {"cawg.ai_training": "allowed", "cawg.ai_generative_training": "allowed"}
+            ),
             "image/jpeg",
             True,
         ),
-        "cc-genai.jpg": (sign(jpeg, "image/jpeg", {"cawg.ai_generative_training": "notAllowed"}), "image/jpeg", False),
+        "cc-genai.jpg": (
+            sign(jpeg, "image/jpeg", {"cawg.ai_generative_training": "notAllowed"}),
+            "image/jpeg",
+            False,
+        ),
         "cc-mining.png": (
-            sign(plain_image("PNG"), "image/png", {"cawg.data_mining": {"use": "constrained", "constraint_info": "ask"}}),
+            sign(
+                plain_image("PNG"),
+                "image/png",
+                {"cawg.data_mining": {"use": "constrained", "constraint_info": "ask"}},
+            ),
             "image/png",
             False,
         ),
@@ -71,7 +90,9 @@ def gallery_files() -> dict[str, tuple[bytes, str, bool]]:
             False,
         ),
         "cc-tampered.jpg": (
-            tamper(sign(jpeg, "image/jpeg", {"cawg.ai_inference": "allowed", "cawg.ai_training": "notAllowed"})),
+            tamper(
+                sign(jpeg, "image/jpeg", {"cawg.ai_inference": "allowed", "cawg.ai_training": "notAllowed"})
+            ),
             "image/jpeg",
             False,
         ),

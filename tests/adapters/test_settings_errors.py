@@ -198,7 +198,10 @@ CASES = [
     ),
     pytest.param(
         {"POLICYGUARD_MEDIA_READERS": ["xmp", "exif"]},
-        ["POLICYGUARD_MEDIA_READERS=['xmp', 'exif']: must be a list of media readers", "Fix: use a list of 'xmp'"],
+        [
+            "POLICYGUARD_MEDIA_READERS=['xmp', 'exif']: must be a list of media readers",
+            "Fix: use a list of 'xmp'",
+        ],
         id="media-readers-unknown",
     ),
     pytest.param(

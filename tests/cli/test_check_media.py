@@ -18,7 +18,9 @@ def dataset(tmp_path: Path) -> Path:
     folder = tmp_path / "dataset"
     (folder / "sub").mkdir(parents=True)
     (folder / "a-plain.jpg").write_bytes(plain_image("JPEG"))
-    (folder / "b-genai.webp").write_bytes(image_with_xmp("WEBP", xmp_packet(VOCAB + "DMI-PROHIBITED-GENAIMLTRAINING")))
+    (folder / "b-genai.webp").write_bytes(
+        image_with_xmp("WEBP", xmp_packet(VOCAB + "DMI-PROHIBITED-GENAIMLTRAINING"))
+    )
     (folder / "sub" / "c-signed.png").write_bytes(
         signer().sign(plain_image("PNG"), "image/png", {"cawg.ai_inference": "notAllowed"})
     )

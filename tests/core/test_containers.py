@@ -100,7 +100,9 @@ def test_a_packet_over_the_cap_is_refused_and_said_so() -> None:
 
 def test_a_file_of_endless_chunks_stops_at_the_step_cap() -> None:
     signature, ihdr = b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-    data = signature + ihdr + _chunk(b"tIME", b"") * (MAX_STEPS + 10) + _chunk(b"iTXt", b"XML:com.adobe.xmp\x00")
+    data = (
+        signature + ihdr + _chunk(b"tIME", b"") * (MAX_STEPS + 10) + _chunk(b"iTXt", b"XML:com.adobe.xmp\x00")
+    )
     found = find_embedded(data)
     assert found.xmp == [] and f"more than {MAX_STEPS}" in found.problems[0]
 

@@ -21,26 +21,43 @@ from scrapy_policyguard.core.containers import MAX_XMP_BYTES, find_embedded
 from scrapy_policyguard.core.signals.embedded import read_media
 from scrapy_policyguard.core.signals.xmp import XmpError, parse_xmp
 
-MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x01\x00\x00WEBP", b"II*\x00", b"MM\x00+", b"GIF89a", b"\x00\x00\x00\x18ftyp")
+MAGIC = (
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"RIFF\x00\x01\x00\x00WEBP",
+    b"II*\x00",
+    b"MM\x00+",
+    b"GIF89a",
+    b"\x00\x00\x00\x18ftyp",
+)
 
 
 @functools.cache
 def media_seeds() -> tuple[bytes, ...]:
-    packet = xmp_packet(VOCAB + "DMI-PROHIBITED-SEECONSTRAINT", other_constraints="ask", web_statement="https://l/")
+    packet = xmp_packet(
+        VOCAB + "DMI-PROHIBITED-SEECONSTRAINT", other_constraints="ask", web_statement="https://l/"
+    )
     seeds = [image_with_xmp(fmt, packet) for fmt in (*PILLOW_FORMATS, "GIF")]
     seeds.append(image_with_xmp("PNG", packet, compressed_png=True))
     if importlib.util.find_spec("c2pa") is not None:
         sign = signer().sign
         seeds += [
             sign(plain_image("JPEG"), "image/jpeg", {"cawg.ai_training": "notAllowed"}),
-            sign(plain_image("PNG"), "image/png", {"c2pa.data_mining": "constrained"}, label="c2pa.training-mining"),
+            sign(
+                plain_image("PNG"),
+                "image/png",
+                {"c2pa.data_mining": "constrained"},
+                label="c2pa.training-mining",
+            ),
         ]
     return tuple(seeds)
 
 
 @functools.cache
 def packet_seeds() -> tuple[bytes, ...]:
-    return tuple(xmp_packet(VOCAB + term, as_element=e) for term in ("DMI-ALLOWED", "DMI-PROHIBITED") for e in (0, 1))
+    return tuple(
+        xmp_packet(VOCAB + term, as_element=e) for term in ("DMI-ALLOWED", "DMI-PROHIBITED") for e in (0, 1)
+    )
 
 
 media = st.one_of(

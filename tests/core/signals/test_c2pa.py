@@ -131,7 +131,9 @@ def test_check_reads_a_media_body_with_the_site_documents() -> None:
     data = image_with_xmp("PNG", xmp_packet(VOCAB + "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"))
     decision = check(URL, user_agent="TestBot", robots_txt="User-agent: *\nAllow: /\n", media=data)
     assert decision.outcome is D and decision.denied_by == ("xmp",)
-    assert check(URL, user_agent="TestBot", robots_txt="User-agent: *\nDisallow: /\n", media=data).denied_by == (
+    assert check(
+        URL, user_agent="TestBot", robots_txt="User-agent: *\nDisallow: /\n", media=data
+    ).denied_by == (
         "robots.txt",
         "xmp",
     )

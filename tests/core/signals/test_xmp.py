@@ -75,7 +75,11 @@ def test_a_value_outside_the_vocabulary_is_a_note() -> None:
 
 @pytest.mark.parametrize(
     "term",
-    ["DMI-PROHIBITED-SEECONSTRAINT", "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR", "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR"],
+    [
+        "DMI-PROHIBITED-SEECONSTRAINT",
+        "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR",
+        "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR",
+    ],
 )
 def test_see_constraint_denies_unless_an_agreement_names_the_licence(term: str) -> None:
     packet = xmp_packet(VOCAB + term, web_statement="https://lic.example/42", other_constraints="Ask first")
