@@ -10,7 +10,7 @@ wall time of many calls, and process CPU time per call (``resource.getrusage``).
 
 Per page: a real crawl with Scrapy's ImagesPipeline over a LocalWeb (its own process) whose pages
 each name ``--images`` images (cycling through the per-image kinds: plain, XMP in every container,
-C2PA-signed), three ways in fresh processes, alternating round after round: Scrapy's
+C2PA-signed; ``--plain N`` puts N images without rights statements after each), three ways in fresh processes, alternating round after round: Scrapy's
 RobotsTxtMiddleware alone, policyguard with media reading off (``POLICYGUARD_MEDIA_READERS = []``)
 and on (the default), both with ``POLICYGUARD_ITEM_ACTION = "tag"`` so that every image is stored
 and the modes differ by the reading alone. Reported: pages (each with its images) per second and
@@ -59,8 +59,10 @@ def sample_files(large: bool = True) -> dict[str, tuple[bytes, str]]:
 
     packet = xmp_packet(VOCAB + "DMI-PROHIBITED-GENAIMLTRAINING", other_constraints="Ask the agency")
     sign = signer().sign
+    camera = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Make="ExampleCam" tiff:Model="X100"/></rdf:RDF></x:xmpmeta>'
     files = {
         "jpeg, no metadata": (plain_image("JPEG", 256), "image/jpeg"),
+        "jpeg + camera XMP": (image_with_xmp("JPEG", camera, size=256), "image/jpeg"),
         "jpeg + XMP": (image_with_xmp("JPEG", packet, size=256), "image/jpeg"),
         "png + XMP": (image_with_xmp("PNG", packet, size=256), "image/png"),
         "webp + XMP": (image_with_xmp("WEBP", packet, size=256), "image/webp"),
@@ -107,11 +109,16 @@ def per_image(calls: int) -> list[dict[str, Any]]:
     return rows
 
 
-def serve(pages: int, images: int, conn: Any) -> None:
-    """The server process: pages naming ``images`` images each, drawn from the sample mix."""
+def serve(pages: int, images: int, plain: int, conn: Any) -> None:
+    """The server process: pages naming ``images`` images each, cycling through the sample kinds
+    with ``plain`` images without rights statements (plain, or camera XMP) after each one."""
     from scrapy_policyguard.demo.web import LocalWeb, Reply
 
-    files = list(sample_files(large=False).values())
+    kinds = sample_files(large=False)
+    without = [kinds["jpeg, no metadata"], kinds["jpeg + camera XMP"]]
+    files: list[tuple[bytes, str]] = []
+    for index, kind in enumerate(kinds.values()):
+        files += [kind, *(without[(index + k) % 2] for k in range(plain))]
     with LocalWeb() as web:
         web.add(HOST, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
         for n in range(pages):
@@ -207,10 +214,10 @@ def run_worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def crawl_rounds(pages: int, images: int, rounds: int, store_root: Path) -> dict[str, Any]:
+def crawl_rounds(pages: int, images: int, plain: int, rounds: int, store_root: Path) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(pages, images, there), daemon=True)
+    server = ctx.Process(target=serve, args=(pages, images, plain, there), daemon=True)
     server.start()
     proxy = here.recv()
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
@@ -252,6 +259,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500, help="read_media calls per file")
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--images", type=int, default=20, help="images per page")
+    parser.add_argument(
+        "--plain",
+        type=int,
+        default=0,
+        help="images without rights statements after each kind (0: every kind in turn)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="20 calls, 4 pages of 4 images, 1 round")
     parser.add_argument("--json", action="store_true")
@@ -268,8 +281,14 @@ def main() -> None:
 
     images = per_image(args.calls)
     with tempfile.TemporaryDirectory() as store:
-        crawl = crawl_rounds(args.pages, args.images, args.rounds, Path(store))
-    result = {"per_image": images, "pages": args.pages, "images_per_page": args.images, **crawl}
+        crawl = crawl_rounds(args.pages, args.images, args.plain, args.rounds, Path(store))
+    result = {
+        "per_image": images,
+        "pages": args.pages,
+        "images_per_page": args.images,
+        "plain": args.plain,
+        **crawl,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -279,9 +298,8 @@ def main() -> None:
         print(
             f"{row['file']:<24}{row['kib']:>8.1f}{row['median_us']:>11.1f}{row['p99_us']:>10.1f}{row['cpu_us']:>10.1f}"
         )
-    print(
-        f"\ncrawl: {args.pages} pages x {args.images} images, ImagesPipeline, {args.rounds} rounds, modes alternating"
-    )
+    mix = f"{args.plain} without statements after each kind" if args.plain else "every kind in turn"
+    print(f"\ncrawl: {args.pages} pages x {args.images} images ({mix}), ImagesPipeline, {args.rounds} rounds")
     print(f"{'mode':<11}{'pages':>7}{'stored':>8}{'denied':>8}{'pages/s':>9}{'CPU ms/page':>13}")
     for mode, row in crawl["summary"].items():
         print(
