@@ -187,8 +187,7 @@ class TestSigner:
             .sign(root_key, hashes.SHA256())
         )
         pem = serialization.Encoding.PEM
-        self.root_pem = root.public_bytes(pem)
-        self.certs = leaf.public_bytes(pem) + self.root_pem
+        self.certs = leaf.public_bytes(pem) + root.public_bytes(pem)
         self.key = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
     def sign(

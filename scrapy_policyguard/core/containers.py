@@ -90,7 +90,6 @@ _GIF_TRAILER = b"\x01\xff\xfe"  # the magic trailer counts down from 0xFF; XMP t
 _XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 _C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _TIFF_XMP, _TIFF_C2PA = 700, 52545
-_BMFF_BRANDS = (b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc", b"hevx")
 
 
 class _Stop(Exception):
@@ -117,15 +116,15 @@ def sniff(data: Buffer) -> MediaFormat | None:
 
 def find_embedded(data: Buffer) -> Embedded:
     """The XMP packets and C2PA carrier of ``data``; never raises on bad input."""
-    found = Embedded(sniff(data))
-    walk = _WALKS.get(found.format) if found.format is not None else None
-    if walk is None:
+    media = sniff(data)
+    found = Embedded(media)
+    if media is None:
         return found
     try:
-        walk(data, found)
+        _WALKS[media](data, found)
     except (_Stop, struct.error, IndexError, ValueError, OverflowError, zlib.error) as exc:
         detail = str(exc) if isinstance(exc, _Stop) else "truncated or malformed structure"
-        found.problems.append(f"{found.format.upper()}: {detail}; metadata after it not read")  # type: ignore[union-attr]
+        found.problems.append(f"{media.upper()}: {detail}; metadata after it not read")
     return found
 
 
@@ -138,17 +137,13 @@ def _add_xmp(found: Embedded, carrier: str, data: bytes) -> None:
         found.xmp.append(XmpBlock(carrier, data))
 
 
-def _steps() -> range:
-    return range(MAX_STEPS)
-
-
 def _too_many(found: Embedded) -> None:
     found.problems.append(f"more than {MAX_STEPS} {found.format} structures: the rest not read")
 
 
 def _jpeg(data: Buffer, found: Embedded) -> None:
     pos, size = 2, len(data)
-    for _ in _steps():
+    for _ in range(MAX_STEPS):
         if pos + 2 > size:
             raise _Stop("ends before the image data")
         if data[pos] != 0xFF:
@@ -196,7 +191,7 @@ def _inflate(data: bytes) -> bytes:
 
 def _png(data: Buffer, found: Embedded) -> None:
     pos, size = 8, len(data)
-    for _ in _steps():
+    for _ in range(MAX_STEPS):
         if pos + 8 > size:
             raise _Stop("ends without IEND")
         length, kind = struct.unpack_from(">I4s", data, pos)
@@ -218,7 +213,7 @@ def _png(data: Buffer, found: Embedded) -> None:
 def _webp(data: Buffer, found: Embedded) -> None:
     (riff_size,) = struct.unpack_from("<I", data, 4)
     pos, size = 12, min(len(data), 8 + riff_size)
-    for _ in _steps():
+    for _ in range(MAX_STEPS):
         if pos + 8 > size:
             return
         kind, length = struct.unpack_from("<4sI", data, pos)

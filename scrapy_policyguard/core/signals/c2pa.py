@@ -116,8 +116,9 @@ def read_manifest(source: bytes | mmap.mmap | Path, mime: str) -> ManifestReadin
     except (KeyError, TypeError) as exc:
         raise C2paReadError(f"manifest store without an active manifest ({exc})") from None
     failures = _failures(store)
+    # A state this module does not know is not taken for a validation.
     state = str(store.get("validation_state") or "").lower()
-    validation = Validation(state) if state in Validation.__members__.values() else _from_failures(failures)
+    validation = Validation(state) if state in Validation.__members__.values() else Validation.INVALID
     signature = manifest.get("signature_info") or {}
     signer = signature.get("common_name") or signature.get("issuer")
     return ManifestReading(str(label), validation, failures, assertions, signer)
@@ -135,14 +136,6 @@ def _failures(store: Mapping[str, Any]) -> tuple[str, ...]:
     results = (store.get("validation_results") or {}).get("activeManifest") or {}
     items = results.get("failure") if results else store.get("validation_status")
     return tuple(str(item.get("code")) for item in items or [] if isinstance(item, Mapping))
-
-
-def _from_failures(failures: tuple[str, ...]) -> Validation:
-    """For readers that give no validation_state: only an untrusted signer is not a failure."""
-    real = [code for code in failures if code != "signingCredential.untrusted"]
-    if real:
-        return Validation.INVALID
-    return Validation.VALID if failures else Validation.TRUSTED
 
 
 def _verification(reading: ManifestReading) -> str:
