@@ -1,6 +1,7 @@
 """scrapy-policyguard: robots.txt (RFC 9309), AI-usage signals and platform terms for Scrapy crawls.
 
-Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with :func:`check`.
+Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with :func:`check`, and
+local media files by what they embed with :func:`check_file`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .adapters.pipeline import PolicyGuardPipeline
 from .adapters.settings import PolicyGuardConfigError
 from .adapters.spider import PolicyGuardSpiderMiddleware
 from .core.decision import Decision, Evidence, Outcome
-from .core.engine import check
+from .core.engine import check, check_file
 from .core.purposes import Purpose
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "Purpose",
     "__version__",
     "check",
+    "check_file",
     "policy_feeds",
 ]

@@ -8,8 +8,10 @@ from the records with the same table when a log has no totals (a killed crawl).
 Reconciliations the table keeps: every request the middleware sees counts in exactly one of
 ``requests/allowed``, ``requests/denied`` and ``requests/overridden`` (``would_deny`` and
 ``marked`` are parts of ``allowed``); ``responses/checked`` = ``responses/kept`` +
-``responses/withheld``; ``items/seen`` = ``items/kept`` + ``items/dropped``, and
-``items/allowed`` + ``items/denied`` = ``items/kept``.
+``responses/withheld``, of which ``responses/denied`` were denied by the response itself and
+``files/dropped`` were media files not stored; ``items/seen`` = ``items/kept`` +
+``items/dropped``, and ``items/allowed`` + ``items/denied`` = ``items/kept``.
+:class:`MediaCount` names the counters of media bodies read for embedded statements.
 
 Responses also count their size: the body bytes as the response reached the middleware (after
 Scrapy undid any Content-Encoding, so a gzip transfer counts the content, not the wire), per
@@ -37,6 +39,7 @@ __all__ = [
     "TALLIES",
     "ItemAction",
     "Ledger",
+    "MediaCount",
     "OriginCount",
     "RequestAction",
     "ResponseAction",
@@ -67,6 +70,7 @@ class ResponseAction(TextEnum):
     WITHHELD = "withheld"  # withheld: denied before fetching already (fetched for links, or audit mode)
     BLOCKED = "blocked"  # not passed on: a pay-per-crawl page not paid for, or refused by the server
     WOULD_BLOCK = "would-block"  # audit mode: a pay-per-crawl page passed on unpaid, recorded
+    FILE_DROPPED = "file-dropped"  # a FilesPipeline / ImagesPipeline download denied: not stored
 
 
 class ItemAction(TextEnum):
@@ -91,9 +95,22 @@ class OriginCount(TextEnum):
     RESPONSES_WITHHELD = "responses_withheld"
     BYTES_KEPT = "bytes_kept"
     BYTES_WITHHELD = "bytes_withheld"
+    FILES_DROPPED = "files_dropped"
     ITEMS_ALLOWED = "items_allowed"
     ITEMS_DENIED = "items_denied"
     ITEMS_DROPPED = "items_dropped"
+
+
+class MediaCount(TextEnum):
+    """Counters of media bodies read for embedded statements (under ``policyguard/``)."""
+
+    READ = "media/read"  # bodies in a container format we read
+    XMP = "media/xmp"  # XMP packets read
+    C2PA_READ = "media/c2pa/read"  # manifests read that validate
+    C2PA_UNVERIFIED = "media/c2pa/unverified"  # manifests read that do not validate
+    C2PA_UNREAD = "media/c2pa/unread"  # manifests present, c2pa-python missing or switched off
+    C2PA_ERROR = "media/c2pa/error"  # manifests present that could not be read
+    PROBLEMS = "media/problems"  # truncated or malformed containers and packets
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,13 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     ),
     (Record.RESPONSE, ResponseAction.WOULD_BLOCK): Tally(
         ("responses/checked", "responses/would_deny"), "responses/would_deny", (_O.REQUESTS_WOULD_DENY,)
+    ),
+    (Record.RESPONSE, ResponseAction.FILE_DROPPED): Tally(
+        ("responses/checked", "responses/withheld", "files/dropped"),
+        "files/dropped",
+        (_O.RESPONSES_WITHHELD, _O.FILES_DROPPED),
+        ("responses/bytes_withheld",),
+        (_O.BYTES_WITHHELD,),
     ),
     (Record.ITEM, ItemAction.KEPT): Tally(
         ("items/seen", "items/kept", "items/allowed"), None, (_O.ITEMS_ALLOWED,)

@@ -63,6 +63,11 @@ class AuditLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
+    @property
+    def enabled(self) -> bool:
+        """Whether records are written (callers skip building fields nobody will read)."""
+        return self._fd is not None
+
     def write(self, record_type: Record, **fields: Any) -> None:
         if self._fd is None:
             return

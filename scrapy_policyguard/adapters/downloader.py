@@ -4,7 +4,10 @@ It takes the place of Scrapy's RobotsTxtMiddleware (the add-on disables that one
 is fetched twice): robots.txt is fetched once per origin (scheme, host, port), classified as RFC
 9309 says, refreshed after ``POLICYGUARD_ROBOTS_TTL``, and every request gets a Decision in
 ``request.meta["policyguard"]``. A blocked request raises :class:`PolicyDenied`, which carries
-the Decision for errbacks.
+the Decision for errbacks. Each response is decided again with what it says itself; for media
+(image responses, and every file FilesPipeline and ImagesPipeline download) that includes the XMP
+and C2PA statements the body embeds, read from the bytes already downloaded. A media-pipeline
+download denied that way is not stored when denied items are dropped (see media.py).
 
 A request to a website on a POLICYGUARD_BLOCKLISTS list is refused first of all, before the
 document registry is asked, so nothing of that origin is fetched (not even robots.txt), and the
@@ -31,7 +34,7 @@ from ..core.purposes import PURPOSES, Purpose, UnknownPurposeError, parse_purpos
 from .accounting import RequestAction
 from .fetch import FETCH_META
 from .runtime import GuardRuntime
-from .settings import is_enabled
+from .settings import DeniedItems, is_enabled
 from .shared_documents import SharedCacheUnavailable
 
 if TYPE_CHECKING:
@@ -201,7 +204,7 @@ class PolicyGuardDownloaderMiddleware:
             return
         self.outcomes.request(request, decision, RequestAction.BLOCKED)
         if request.callback is NO_CALLBACK:
-            runtime.media.remember(request.url, decision)
+            runtime.media.remember(request.url, decision, stored=False)
         logger.debug("Blocked: %s: %s", request, decision.reason, extra={"spider": spider})
         raise PolicyDenied(decision)
 
@@ -215,8 +218,19 @@ class PolicyGuardDownloaderMiddleware:
             or decision.stage is not Stage.REQUEST
         ):
             return response
-        updated = await self._decide_response(request, response, decision)
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        is_image = content_type.startswith("image/")
+        media_download = request.callback is NO_CALLBACK  # a FilesPipeline / ImagesPipeline download
+        updated = await self._decide_response(request, response, decision, is_image, media_download)
         request.meta[DECISION_META] = updated
+        if media_download:
+            settings = self.runtime.settings
+            drop = not updated.allowed and settings.enforce and settings.item_action is DeniedItems.DROP
+            self.runtime.media.remember(request.url, updated, is_image, stored=not drop)
+            if drop:
+                self.outcomes.file_dropped(request, updated, len(response.body))
+                logger.debug("File not stored: %s: %s", response, updated.reason, extra={"spider": spider})
+                raise PolicyDenied(updated)
         newly_denied = not updated.allowed and decision.allowed
         self.outcomes.response(request, updated, newly_denied, len(response.body))
         if newly_denied:
@@ -225,9 +239,13 @@ class PolicyGuardDownloaderMiddleware:
             )
         return response
 
-    async def _decide_response(self, request: Request, response: Response, decision: Decision) -> Decision:
-        """``decision`` with what the response's headers and HTML say (and the licences they name)."""
-        documents = self.runtime.documents
+    async def _decide_response(
+        self, request: Request, response: Response, decision: Decision, is_image: bool, media_download: bool
+    ) -> Decision:
+        """``decision`` with what the response's headers, HTML and (for media) embedded metadata
+        say, the licences they name, and for a media download what its page says of its images."""
+        runtime = self.runtime
+        documents = runtime.documents
         # The site that decided the request, or (when a broad crawl dropped it meanwhile) the
         # origin's documents fetched again: the response is never judged on less.
         site = documents.cached(request.url)
@@ -242,13 +260,14 @@ class PolicyGuardDownloaderMiddleware:
             for name, values in response.headers.items()
             for value in values
         ]
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-        is_image = content_type.startswith("image/")
         # Scrapy's own parsed tree, which the spider's selectors reuse: the markup is parsed once.
         html = response.selector.root if isinstance(response, HtmlResponse) else None
-        facts = site.read_response(request.url, pairs, html, is_image=is_image)
+        media = response.body if is_image or media_download else None
+        facts = site.read_response(request.url, pairs, html, is_image=is_image, media=media)
+        if facts.media is not None:
+            self.outcomes.media(facts.media)
         # A licence on a blocklisted website is not fetched: it is named as unusable instead.
-        blocklist = self.runtime.blocklist
+        blocklist = runtime.blocklist
         listed = {
             url: f"not fetched, {evidence.summary()}"
             for url in facts.license_urls
@@ -264,7 +283,7 @@ class PolicyGuardDownloaderMiddleware:
         if on_blocklist:
             updated = updated.extend(on_blocklist)
         if facts.html is not None and any(e.source is Source.PAYWALL for e in facts.html.evidence):
-            self.runtime.ledger.inc("responses/paywalled")
-        if request.callback is NO_CALLBACK:  # a FilesPipeline / ImagesPipeline download
-            self.runtime.media.remember(request.url, updated, is_image)
-        return updated
+            runtime.ledger.inc("responses/paywalled")
+        recognised = facts.media is not None and facts.media.format is not None  # an image whatever its type
+        page = runtime.media.page_evidence(request.url, is_image or recognised) if media_download else ()
+        return updated.extend(page) if page else updated

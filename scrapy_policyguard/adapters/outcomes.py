@@ -1,8 +1,8 @@
 """Each request, response and item outcome: counted by the ledger, audited when it calls for it.
 
-Denials and overrides are always audited; allowed requests, unchanged responses and allowed items
-only with POLICYGUARD_AUDIT_ALL, so the trail stays small while the ``totals`` record still
-counts everything per origin.
+Denials, overrides and media files not stored are always audited; allowed requests, unchanged
+responses and allowed items only with POLICYGUARD_AUDIT_ALL, so the trail stays small while the
+``totals`` record still counts everything per origin.
 """
 
 from __future__ import annotations
@@ -10,14 +10,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core.paths import origin_of
-from .accounting import NO_ORIGIN, ItemAction, Ledger, RequestAction, ResponseAction
+from ..core.signals.embedded import C2paState
+from .accounting import NO_ORIGIN, ItemAction, Ledger, MediaCount, RequestAction, ResponseAction
 from .audit import AuditLog, Record
 
 if TYPE_CHECKING:
     from scrapy import Request
 
     from ..core.decision import Decision
+    from ..core.signals.embedded import MediaStatements
     from .items import ItemRecord
+
+_C2PA_COUNTS = {
+    C2paState.READ: MediaCount.C2PA_READ,
+    C2paState.UNVERIFIED: MediaCount.C2PA_UNVERIFIED,
+    C2paState.UNREAD: MediaCount.C2PA_UNREAD,
+    C2paState.ERROR: MediaCount.C2PA_ERROR,
+}
 
 __all__ = ["Outcomes"]
 
@@ -58,7 +67,7 @@ class Outcomes:
         denied = action in (RequestAction.BLOCKED, RequestAction.WOULD_BLOCK, RequestAction.MARKED)
         sources = _sources(decision) if denied else ()
         self.ledger.count(Record.REQUEST, action, origin_of(request.url), sources)
-        if action is RequestAction.ALLOWED and not self.audit_all:
+        if (action is RequestAction.ALLOWED and not self.audit_all) or not self.audit.enabled:
             return
         fields: dict[str, Any] = {"url": request.url, "method": request.method, "action": str(action)}
         if decision is not None:
@@ -74,7 +83,7 @@ class Outcomes:
             action = ResponseAction.ALLOWED if decision.allowed else ResponseAction.WITHHELD
         sources = _sources(decision) if newly_denied else ()
         self.ledger.count(Record.RESPONSE, action, origin_of(request.url), sources, size)
-        if newly_denied or self.audit_all:
+        if (newly_denied or self.audit_all) and self.audit.enabled:
             self.audit.write(
                 Record.RESPONSE,
                 url=request.url,
@@ -89,6 +98,8 @@ class Outcomes:
     ) -> None:
         """A response not passed on (or, in audit mode, that would not have been): always audited."""
         self.ledger.count(Record.RESPONSE, action, origin_of(request.url), _sources(decision))
+        if not self.audit.enabled:
+            return
         self.audit.write(
             Record.RESPONSE,
             url=request.url,
@@ -97,6 +108,35 @@ class Outcomes:
             status=status,
             **decision_fields(decision),
         )
+
+    def file_dropped(self, request: Request, decision: Decision, size: int) -> None:
+        """A media download whose use is denied, not stored: counted and always audited."""
+        self.ledger.count(
+            Record.RESPONSE, ResponseAction.FILE_DROPPED, origin_of(request.url), _sources(decision), size
+        )
+        if not self.audit.enabled:
+            return
+        self.audit.write(
+            Record.RESPONSE,
+            url=request.url,
+            method=request.method,
+            action=str(ResponseAction.FILE_DROPPED),
+            bytes=size,
+            **decision_fields(decision),
+        )
+
+    def media(self, statements: MediaStatements) -> None:
+        """What reading one media body for embedded statements found."""
+        if statements.format is None:
+            return
+        inc = self.ledger.inc
+        inc(MediaCount.READ)
+        if statements.xmp_packets:
+            inc(MediaCount.XMP, statements.xmp_packets)
+        if statements.c2pa is not None:
+            inc(_C2PA_COUNTS[statements.c2pa])
+        if statements.problems:
+            inc(MediaCount.PROBLEMS, statements.problems)
 
     def item(self, record: ItemRecord, action: ItemAction) -> None:
         tag = record.tag or {}

@@ -9,8 +9,9 @@ POLICYGUARD_ITEM_ACTION:
 Every dropped item leaves an audit record (source URL, a stable fingerprint, reasons) and the
 stats ``policyguard/items/{seen,kept,dropped,dropped/<source>}`` reconcile: seen = kept + dropped.
 The pipeline runs after Scrapy's media pipelines (priority 1), so the files an item downloaded are
-known: a file whose own response denies the purpose (``noimageai`` on an image, say), or that the
-page's ``noimageai`` covers, is listed in the tag's ``files_denied``.
+known: a file whose own response or embedded metadata denies the purpose (``noimageai`` on an
+image, ``plus:DataMining`` in its XMP, a C2PA training-mining assertion), or that the page's
+``noimageai`` covers, is listed in the tag's ``files_denied`` with whether it was stored.
 """
 
 from __future__ import annotations
@@ -45,11 +46,8 @@ class PolicyGuardPipeline:
         self.field = settings.item_field
         self.action = settings.item_action
         self._warned: set[type] = set()
-        self._file_fields = [
-            crawler.settings.get("FILES_URLS_FIELD", "file_urls"),
-            crawler.settings.get("IMAGES_URLS_FIELD", "image_urls"),
-        ]
-        self._image_field = crawler.settings.get("IMAGES_URLS_FIELD", "image_urls")
+        self._file_fields = [self.runtime.files_field, self.runtime.images_field]
+        self._image_field = self.runtime.images_field
         # Connected after the feed exporter's handlers (extensions are built first), so feed
         # filters still find the record when they run.
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -69,11 +67,18 @@ class PolicyGuardPipeline:
             urls = adapter.get(name) or []
             for url in urls if isinstance(urls, list) else []:
                 known = self.runtime.media.get(url)
-                decision, is_image = known if known is not None else (None, False)
-                is_image = is_image or name == self._image_field
-                if decision is not None and not decision.allowed:
-                    reasons = [e.summary() for e in decision.denials]
-                    denied.append({"url": url, "field": name, "reasons": reasons})
+                is_image = (known is not None and known.is_image) or name == self._image_field
+                if known is not None and not known.decision.allowed:
+                    decision = known.decision
+                    denied.append(
+                        {
+                            "url": url,
+                            "field": name,
+                            "reasons": [e.summary() for e in decision.denials] or [decision.reason],
+                            "denied_by": [str(s) for s in decision.denied_by],
+                            "stored": known.stored,
+                        }
+                    )
                 elif page_images_denied and is_image:
                     reason = f"the page it came from says noimageai ({record.source_url})"
                     denied.append({"url": url, "field": name, "reasons": [reason]})

@@ -26,6 +26,8 @@ from ..core.budget import Budget
 from ..core.bundled import bundled_agents, bundled_packs
 from ..core.engine import Policy
 from ..core.rulefiles import RuleFileError
+from ..core.signals import c2pa
+from ..core.signals.embedded import MediaReader
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from ..core.webbotauth import RequestSigner
 from .accounting import Ledger
@@ -79,6 +81,11 @@ def load_blocklist(settings: GuardSettings) -> Blocklist:
         ) from None
 
 
+def crawler_media_default(crawler: Crawler) -> bool:
+    """Whether POLICYGUARD_MEDIA_READERS was left to its default (xmp, and c2pa when installed)."""
+    return crawler.settings.get("POLICYGUARD_MEDIA_READERS") is None
+
+
 def open_audit(settings: GuardSettings, spider_name: str, worker: str) -> AuditLog:
     path = audit_path(settings.audit_log, spider_name, worker) if settings.audit_log else None
     try:
@@ -111,6 +118,7 @@ class GuardRuntime:
             agreements=settings.agreements,
             terms=TermsIndex(self.packs),
             paywall=settings.paywall,
+            media_readers=settings.media_readers,
         )
         for warning in pack_warnings:
             logger.warning(warning)
@@ -130,6 +138,9 @@ class GuardRuntime:
             if settings.signing_key is not None and settings.signature_agent is not None
             else None
         )
+        #: The item fields FilesPipeline and ImagesPipeline read their URLs from.
+        self.files_field: str = crawler.settings.get("FILES_URLS_FIELD", "file_urls")
+        self.images_field: str = crawler.settings.get("IMAGES_URLS_FIELD", "image_urls")
         clock = time.time
         self.shared = self._shared_documents(settings) if settings.shared_cache else None
         self.documents = SiteRegistry(
@@ -219,6 +230,13 @@ class GuardRuntime:
                 "Signing every request (Web Bot Auth) as %s, keyid %s",
                 self.signer.agent,
                 self.signer.key.thumbprint,
+                extra={"spider": spider},
+            )
+        if crawler_media_default(self.crawler) and MediaReader.C2PA not in settings.media_readers:
+            logger.warning(
+                "Content Credentials (C2PA manifests) in downloaded media are not read: c2pa-python is "
+                "not installed (%s). Files that carry one are noted as unread in the audit trail.",
+                c2pa.INSTALL_HINT,
                 extra={"spider": spider},
             )
         if choice.is_scrapy_default:

@@ -20,6 +20,8 @@ from ..core.money import Money, PriceError
 from ..core.paths import origin_of
 from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.robots import PARSE_LIMIT, crawler_token, is_product_token, product_token
+from ..core.signals import c2pa
+from ..core.signals.embedded import ALL_READERS, MediaReader
 from ..core.signals.schema_org import PaywallMode
 from ..core.text_enum import TextEnum
 from ..core.webbotauth import MAX_LIFETIME, BotKey, SigningKeyError, signature_agent_origin
@@ -80,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_BLOCKLISTS": [],
     "POLICYGUARD_PAYWALL": "deny",
     "POLICYGUARD_CONTACT": None,
+    "POLICYGUARD_MEDIA_READERS": None,
 }
 
 _UNKNOWN = ("allow", "deny")
@@ -328,6 +331,29 @@ def _signing(settings: BaseSettings) -> tuple[BotKey | None, str | None]:
     return key, origin
 
 
+def _media_readers(settings: BaseSettings) -> frozenset[MediaReader]:
+    """Which embedded carriers downloaded media are read for: by default XMP, and C2PA when
+    c2pa-python is installed (the runtime says at start when it is not)."""
+    name = "POLICYGUARD_MEDIA_READERS"
+    value = settings.get(name)
+    if value is None:
+        return ALL_READERS if c2pa.available() else frozenset({MediaReader.XMP})
+    names = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+    choices = ", ".join(repr(m.value) for m in MediaReader)
+    if not isinstance(names, (list, tuple, set, frozenset)) or not all(
+        isinstance(n, str) and n.strip().lower() in MediaReader.__members__.values() for n in names
+    ):
+        raise _error(
+            name, value, "must be a list of media readers", f"use a list of {choices}, or [] for none"
+        )
+    readers = frozenset(MediaReader(n.strip().lower()) for n in names)
+    if MediaReader.C2PA in readers and not c2pa.available():
+        raise _error(
+            name, value, "reading C2PA manifests needs c2pa-python, which is not installed", c2pa.INSTALL_HINT
+        )
+    return readers
+
+
 def is_enabled(settings: BaseSettings) -> bool:
     """POLICYGUARD_ENABLED, read alone: when it is False nothing else is read or built."""
     return _bool(settings, "POLICYGUARD_ENABLED")
@@ -497,6 +523,7 @@ class GuardSettings:
     blocklists: tuple[str, ...] = ()
     paywall: PaywallMode = PaywallMode.DENY
     contact: str | None = None
+    media_readers: frozenset[MediaReader]
 
     @property
     def enforce(self) -> bool:
@@ -553,6 +580,7 @@ class GuardSettings:
             blocklists=_strings(settings, "POLICYGUARD_BLOCKLISTS", '["blocklists/infringing-sites.txt"]'),
             paywall=PaywallMode(_choice(settings, "POLICYGUARD_PAYWALL", _PAYWALL_MODES)),
             contact=_contact(settings),
+            media_readers=_media_readers(settings),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -597,4 +625,5 @@ class GuardSettings:
             "POLICYGUARD_BLOCKLISTS": list(self.blocklists),
             "POLICYGUARD_PAYWALL": str(self.paywall),
             "POLICYGUARD_CONTACT": self.contact,
+            "POLICYGUARD_MEDIA_READERS": sorted(map(str, self.media_readers)),
         }

@@ -3,13 +3,16 @@
 The decision is the response-stage one the downloader middleware left in ``response.meta``
 (robots.txt, AI signals and terms known before the request, plus the response's own headers and
 markup). Items yielded from ``start()`` came from no response: their provenance is unknown, and
-the pipeline applies POLICYGUARD_UNKNOWN to them.
+the pipeline applies POLICYGUARD_UNKNOWN to them. When the page speaks about its images
+(``noimageai``), the file URLs of its items are linked to that statement before the media
+pipelines request them, so each file is judged with it (media.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
@@ -17,6 +20,7 @@ from ..core.decision import Decision
 from .audit import utc_now
 from .downloader import DECISION_META
 from .items import ItemRecord, item_records
+from .media import page_image_evidence
 from .runtime import GuardRuntime
 from .settings import is_enabled
 
@@ -32,10 +36,22 @@ class PolicyGuardSpiderMiddleware(BaseSpiderMiddleware):
         if not is_enabled(crawler.settings):
             raise NotConfigured("POLICYGUARD_ENABLED is False")
         super().__init__(crawler)
-        GuardRuntime.of(crawler)  # built now, so a bad setting stops the crawl before it starts
+        self.runtime = GuardRuntime.of(crawler)  # built now, so a bad setting stops the crawl at start
+
+    def _link_files(self, item: Any, decision: Decision) -> None:
+        evidence = page_image_evidence(decision)
+        adapter = ItemAdapter(item)
+        runtime = self.runtime
+        for name in (runtime.files_field, runtime.images_field):
+            urls = adapter.get(name) if name in adapter else None
+            for url in urls if isinstance(urls, list) else []:
+                if isinstance(url, str):
+                    runtime.media.link_page(url, evidence, image_field=name == runtime.images_field)
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         decision = response.meta.get(DECISION_META) if response is not None else None
+        if isinstance(decision, Decision) and decision.images_denied and ItemAdapter.is_item(item):
+            self._link_files(item, decision)
         item_records.put(
             ItemRecord(
                 item,

@@ -1,9 +1,13 @@
-"""``policyguard check``: one URL, one purpose, every piece of evidence, from files or live.
+"""``policyguard check``: one URL, one purpose, every piece of evidence, from files or live; or
+local media files, by what they embed.
 
 With files the inputs are what you give, and the decision comes from
 :func:`scrapy_policyguard.check`, the engine the middleware uses. With ``--fetch`` a real Scrapy
 crawl with the add-on requests the URL (adapters/live_check.py): robots.txt, tdmrep.json, RSL
 licences and the page are fetched exactly as in a crawl, and the decision is the middleware's.
+Given local files or folders instead of a URL (a dataset collected before), each media file is
+decided by the XMP and C2PA statements it embeds, with the readers the crawl uses; folders are
+walked for the formats those readers know. The exit status is 1 when any file is denied.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ..core.containers import sniff
 from ..core.decision import Decision, Outcome
-from ..core.engine import check
+from ..core.engine import check, check_file
 from ..core.purposes import PURPOSES
 
 __all__ = ["register"]
@@ -25,8 +30,15 @@ DEFAULT_TOKEN = "Scrapy"
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("check", help="decide one URL for a purpose and show the evidence")
-    p.add_argument("url")
+    p = commands.add_parser(
+        "check", help="decide one URL (or local media files) for a purpose and show the evidence"
+    )
+    p.add_argument(
+        "targets",
+        nargs="+",
+        metavar="URL | FILE",
+        help="one URL, or local media files and folders to decide by their embedded XMP and C2PA",
+    )
     p.add_argument("--purpose", default="ai-train", help="ai-train (default), ai-input or search")
     p.add_argument(
         "--user-agent",
@@ -39,6 +51,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--header", action="append", default=[], metavar='"NAME: VALUE"', help="a response header")
     p.add_argument("--html", type=Path, help="the page's HTML")
+    p.add_argument("--media", type=Path, help="the media file the URL serves (its XMP and C2PA are read)")
     p.add_argument("--tdmrep", type=Path, help="/.well-known/tdmrep.json file")
     p.add_argument("--rsl", action="append", default=[], metavar="URL=FILE", help="an RSL licence document")
     p.add_argument(
@@ -97,6 +110,11 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if not args.targets[0].startswith(("http://", "https://")):
+            return _check_files(args)
+        if len(args.targets) > 1:
+            raise UsageError("give one URL, or local media files and folders")
+        args.url = args.targets[0]
         decision = _decide(args)
     except (UsageError, ValueError) as exc:
         print(f"policyguard check: {exc}", file=sys.stderr)
@@ -107,6 +125,65 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(decision))
     return 0 if decision.allowed else 1
+
+
+def _media_files(targets: list[str]) -> list[Path]:
+    """The files named, and the media files of the folders named (sorted, formats we read)."""
+    files: list[Path] = []
+    for target in targets:
+        path = Path(target)
+        if target.startswith(("http://", "https://")):
+            raise UsageError(f"{target}: check one URL at a time, or local files only")
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and _is_media(p))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"cannot read {target}: no such file or folder")
+    return files
+
+
+def _is_media(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return sniff(handle.read(16)) is not None
+    except OSError:
+        return False
+
+
+def _check_files(args: argparse.Namespace) -> int:
+    """Decide local media files by what they embed: one decision each, JSON Lines with --json."""
+    url_only = [
+        flag
+        for flag, given in (
+            ("--fetch", args.fetch),
+            ("--robots", args.robots),
+            ("--robots-status", args.robots_status != 200),
+            ("--header", args.header),
+            ("--html", args.html),
+            ("--media", args.media),
+            ("--tdmrep", args.tdmrep),
+            ("--rsl", args.rsl),
+        )
+        if given
+    ]
+    if url_only:
+        raise UsageError(f"{', '.join(url_only)} describe a URL; local files are read for what they embed")
+    agreements = _pairs(args.agreement, "--agreement")
+    decisions = []
+    for path in _media_files(args.targets):
+        try:
+            decisions.append(
+                check_file(path, purpose=args.purpose, unknown=args.unknown, agreements=agreements)
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for decision in decisions:
+        if args.json:
+            print(json.dumps(decision.to_dict(), ensure_ascii=False))
+        else:
+            print(render(decision))
+    return 0 if all(d.allowed for d in decisions) else 1
 
 
 def _decide(args: argparse.Namespace) -> Decision:
@@ -136,6 +213,7 @@ def _decide(args: argparse.Namespace) -> Decision:
         html=_read(args.html),
         tdmrep=_read(args.tdmrep),
         rsl=rsl,
+        media=_read(args.media),
         **options,
     )
 
@@ -149,6 +227,7 @@ def _check_live(args: argparse.Namespace) -> Decision:
             ("--robots-status", args.robots_status != 200),
             ("--header", args.header),
             ("--html", args.html),
+            ("--media", args.media),
             ("--tdmrep", args.tdmrep),
             ("--rsl", args.rsl),
         )
@@ -220,6 +299,8 @@ def render(decision: Decision) -> str:
                 "exceptions",
                 "tdm-policy",
                 "server",
+                "validation",
+                "signer",
             ):
                 lines.append(f"     {key}: {value}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """``policyguard``: the offline tools, on the same engine as the Scrapy plugin.
 
 policyguard check URL [--purpose P] [--robots FILE | --fetch] ...   decide one URL, with evidence
+policyguard check FILE|FOLDER... [--purpose P]                       decide media files by what they embed
 policyguard rules list | show ID | validate [PATHS]                  the platform-terms rule packs
 policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
 policyguard summary AUDIT.jsonl... [--html FILE] [--json]             the run for EU reviewers

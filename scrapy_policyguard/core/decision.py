@@ -56,6 +56,10 @@ class Source(TextEnum):
     BLOCKLIST = "blocklist"
     #: The page declares itself paywalled (schema.org ``isAccessibleForFree: false``).
     PAYWALL = "paywall"
+    #: IPTC / PLUS ``plus:DataMining`` in a media file's XMP packet.
+    XMP = "xmp"
+    #: The CAWG (or C2PA 1.x) training-and-data-mining assertion of a media file's C2PA manifest.
+    C2PA = "c2pa"
     #: The response could not be read (a warning, no effect).
     RESPONSE = "response"
     #: The crawl's own configuration (a bad per-request purpose).

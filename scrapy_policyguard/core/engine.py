@@ -7,7 +7,7 @@ cannot disagree.
 
 Order of evidence in a Decision: robots.txt for our own token (crawl permission), platform terms,
 robots.txt AI-crawler groups, robots.txt extension lines, TDMRep, RSL, then what the response
-itself says (headers, HTML).
+itself says (headers, HTML, and for a media file what it embeds: XMP and C2PA).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from .access import AccessState, RobotsAccess
 from .agents import AgentCatalogue
 from .blocklist import Blocklist, load_blocklists
 from .bundled import bundled_agents, bundled_packs
+from .containers import Buffer
 from .decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
 from .paths import host_of, origin_of, path_of
 from .purposes import PURPOSES, Purpose, parse_purpose
 from .robots import MergedGroup, Rule, crawler_token, is_product_token
+from .signals.embedded import ALL_READERS, MediaReader, MediaStatements, read_media, read_media_file
 from .signals.headers import ResponseSignals, read_headers
 from .signals.html import read_html
 from .signals.robots_extensions import RobotsExtensions, license_urls
@@ -39,6 +41,7 @@ __all__ = [
     "SiteDocuments",
     "SitePolicy",
     "check",
+    "check_file",
     "robots_licence_urls",
     "robots_url_of",
     "tdmrep_url_of",
@@ -61,6 +64,7 @@ class Policy:
     agreements: Mapping[str, str] = field(default_factory=dict)
     terms: TermsIndex | None = None
     paywall: PaywallMode = PaywallMode.DENY
+    media_readers: frozenset[MediaReader] = ALL_READERS
 
     def __post_init__(self) -> None:
         if not is_product_token(self.user_agent):
@@ -96,11 +100,13 @@ class SiteDocuments:
 
 @dataclass(frozen=True)
 class ResponseFacts:
-    """What a response added: its header and HTML statements, and the RSL documents they named."""
+    """What a response added: its header and HTML statements, what a media body embeds, and the
+    RSL documents they named."""
 
     headers: ResponseSignals | None = None
     html: ResponseSignals | None = None
     licenses: Mapping[str, RslDocument | str] = field(default_factory=dict)
+    media: MediaStatements | None = None
 
     @property
     def license_urls(self) -> list[str]:
@@ -122,7 +128,7 @@ class ResponseFacts:
         for index, text in enumerate(inline):
             key = f"{url}#inline-rsl-{index}"
             documents[key] = parse_license(text, key)
-        return ResponseFacts(self.headers, self.html, documents)
+        return ResponseFacts(self.headers, self.html, documents, self.media)
 
 
 class CrawlPermission:
@@ -342,6 +348,8 @@ class SitePolicy:
             for signals in (response.headers, response.html):
                 if signals is not None:
                     items.extend(signals.evidence)
+            if response.media is not None:
+                items.extend(response.media.evidence)
             items.extend(
                 Evidence(Source.RESPONSE, "could not be read", url, warning) for warning in response.warnings
             )
@@ -370,18 +378,26 @@ class SitePolicy:
         html: str | bytes | object | None,
         *,
         is_image: bool = False,
+        media: Buffer | None = None,
     ) -> ResponseFacts:
-        """The statements of one response's headers and HTML (RSL documents still to fetch)."""
-        token = self.policy.user_agent
+        """The statements of one response's headers, HTML and, for a media file, the XMP and C2PA
+        its ``media`` body embeds (RSL documents still to fetch)."""
+        policy = self.policy
+        token = policy.user_agent
         header_signals = read_headers(
-            headers, url=url, own_token=token, is_image=is_image, legacy_usage=self.policy.legacy_usage
+            headers, url=url, own_token=token, is_image=is_image, legacy_usage=policy.legacy_usage
         )
         html_signals = (
             read_html(html, url=url, own_token=token, is_image=is_image, paywall=self.policy.paywall)
             if html is not None
             else None
         )
-        return ResponseFacts(header_signals, html_signals)
+        embedded = (
+            read_media(media, location=url, agreements=policy.agreements, readers=policy.media_readers)
+            if media is not None and policy.media_readers
+            else None
+        )
+        return ResponseFacts(header_signals, html_signals, media=embedded)
 
 
 def robots_licence_urls(access: RobotsAccess | None, user_agent: str) -> tuple[str, ...]:
@@ -441,6 +457,7 @@ def check(
     robots_detail: str | None = None,
     paywall: str | PaywallMode = PaywallMode.DENY,
     blocklists: Blocklist | Iterable[str | Path] | None = None,
+    media: bytes | None = None,
 ) -> Decision:
     """Decide offline what a crawl with ``purpose`` may do with ``url``, on the middleware's engine.
 
@@ -452,10 +469,11 @@ def check(
     /.well-known/tdmrep.json; ``rsl`` maps licence document URLs to their XML, or is a function
     that returns the XML of a URL (None when it cannot). ``agents`` defaults to the bundled
     catalogue with ``ai_tokens`` applied; ``rules`` (a TermsIndex, or packs and pack files or
-    folders) to the bundled rule packs; ``agreements`` maps pack ids or RSL licence URLs to the
-    agreement the crawl holds. ``paywall`` is POLICYGUARD_PAYWALL (deny, tag or ignore);
-    ``blocklists`` (files, or a loaded Blocklist) are POLICYGUARD_BLOCKLISTS: a listed URL is
-    decided on its listing alone, as the middleware never fetches anything of it.
+    folders) to the bundled rule packs; ``agreements`` maps pack ids or RSL licence URLs (and media
+    licence URLs) to the agreement the crawl holds. ``paywall`` is POLICYGUARD_PAYWALL (deny, tag or
+    ignore); ``blocklists`` (files, or a loaded Blocklist) are POLICYGUARD_BLOCKLISTS: a listed URL
+    is decided on its listing alone, as the middleware never fetches anything of it. ``media`` is
+    the body of a media file at ``url``, whose embedded XMP and C2PA statements are read too.
     """
     if unknown not in ("allow", "deny"):
         raise ValueError(f"unknown must be 'allow' or 'deny', not {unknown!r}")
@@ -494,15 +512,48 @@ def check(
     site = SitePolicy(
         policy, SiteDocuments(origin_of(url), access, tdm_file, tdm_note, {u: licence(u) for u in named})
     )
-    if headers is None and html is None:
+    if headers is None and html is None and media is None:
         return site.decide(url, chosen)
     pairs = _header_pairs(headers)
     if is_image is None:
         content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
-        is_image = content_type.strip().lower().startswith("image/")
-    facts = site.read_response(url, pairs, html, is_image=is_image)
+        is_image = content_type.strip().lower().startswith("image/") or media is not None
+    facts = site.read_response(url, pairs, html, is_image=is_image, media=media)
     page = {u: licence(u) for u in facts.license_urls}
     return site.decide_response(url, chosen, facts.with_licenses(url, page))
+
+
+def check_file(
+    path: str | Path,
+    *,
+    purpose: str | Purpose = Purpose.AI_TRAIN,
+    unknown: str = "allow",
+    agreements: Mapping[str, str] | None = None,
+    readers: frozenset[MediaReader] = ALL_READERS,
+) -> Decision:
+    """Decide offline what ``purpose`` may do with a local media file, from the XMP and C2PA
+    statements it embeds (a dataset collected before: no site documents are consulted)."""
+    if unknown not in ("allow", "deny"):
+        raise ValueError(f"unknown must be 'allow' or 'deny', not {unknown!r}")
+    file = Path(path)
+    statements = read_media_file(file, agreements=dict(agreements or {}), readers=readers)
+    evidence = list(statements.evidence)
+    if statements.format is None:
+        evidence.append(
+            Evidence(
+                Source.RESPONSE,
+                "not a media file we read",
+                str(file),
+                "not JPEG, PNG, WebP, TIFF, GIF or AVIF/HEIF",
+            )
+        )
+    return Decision.build(
+        file.resolve().as_uri(),
+        parse_purpose(purpose),
+        evidence,
+        unknown_allows=unknown == "allow",
+        stage=Stage.RESPONSE,
+    )
 
 
 def terms_index(rules: TermsIndex | Iterable[TermsPack | str | Path] | None) -> TermsIndex:

@@ -15,6 +15,8 @@ evidence produced through it says so.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .text_enum import TextEnum
 
 __all__ = [
@@ -23,12 +25,16 @@ __all__ = [
     "AI_PURPOSES",
     "CONTENT_SIGNAL_KEYS",
     "INFERRED",
+    "PLUS_CONSTRAINED",
+    "PLUS_DATA_MINING",
     "PURPOSES",
     "ROBOTS_DIRECTIVES",
     "RSL_USAGE_TOKENS",
     "TDM_RESERVATION",
+    "TRAINING_MINING_ENTRIES",
     "Purpose",
     "UnknownPurposeError",
+    "UsageReading",
     "parse_purpose",
 ]
 
@@ -116,6 +122,56 @@ ROBOTS_DIRECTIVES: dict[str, frozenset[Purpose]] = {
     "none": frozenset({Purpose.SEARCH}),
 }
 
+
+class UsageReading(NamedTuple):
+    """What one value of a vocabulary denies and allows."""
+
+    denied: frozenset[Purpose]
+    allowed: frozenset[Purpose]
+
+
+_NONE: frozenset[Purpose] = frozenset()
+_TRAIN = frozenset({Purpose.AI_TRAIN})
+
+#: IPTC Photo Metadata Standard 2023.1 (approved 2023-10-04, kept in 2024.1 and 2025.1) property
+#: "Data Mining", XMP ``plus:DataMining`` from the PLUS License Data Format
+#: (http://ns.useplus.org/LDF/ldf-XMPSpecification#DataMining; IPTC announcement
+#: https://iptc.org/news/exclude-images-from-generative-ai-iptc-photo-metadata-standard-2023-1/; both
+#: read 2026-12-06): one term of the vocabulary http://ns.useplus.org/ldf/vocab/. PLUS lists search
+#: engine indexing as the one use a prohibition may except, so search is a use the property governs.
+PLUS_DATA_MINING: dict[str, UsageReading] = {
+    "DMI-UNSPECIFIED": UsageReading(_NONE, _NONE),  # "neither allowed nor prohibited"
+    "DMI-ALLOWED": UsageReading(_NONE, _ALL),
+    "DMI-PROHIBITED-AIMLTRAINING": UsageReading(_TRAIN, _NONE),
+    "DMI-PROHIBITED-GENAIMLTRAINING": UsageReading(_TRAIN, _NONE),
+    "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING": UsageReading(_AI, frozenset({Purpose.SEARCH})),
+    "DMI-PROHIBITED": UsageReading(_ALL, _NONE),
+    "DMI-PROHIBITED-SEECONSTRAINT": UsageReading(_ALL, _NONE),
+    "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR": UsageReading(_ALL, _NONE),
+    "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR": UsageReading(_ALL, _NONE),
+}
+#: Prohibitions that point at constraints stated elsewhere (``plus:OtherConstraints``, an embedded
+#: or linked rights expression): an agreement naming the asset's licence lifts them.
+PLUS_CONSTRAINED: frozenset[str] = frozenset(
+    {
+        "DMI-PROHIBITED-SEECONSTRAINT",
+        "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR",
+        "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR",
+    }
+)
+
+#: CAWG Training and Data Mining Assertion 1.1 (``cawg.training-mining``, working-group approved
+#: 2025-05-06, https://github.com/decentralized-identity/cawg-training-and-data-mining-assertion,
+#: read 2026-12-06): entry name without its ``cawg.`` prefix (C2PA 1.x ``c2pa.training-mining`` used
+#: ``c2pa.``) -> purposes. ``data_mining`` is extraction "for purposes of determining patterns,
+#: trends, and correlations", text and data mining as TDMRep reserves it.
+TRAINING_MINING_ENTRIES: dict[str, frozenset[Purpose]] = {
+    "data_mining": _AI,
+    "ai_inference": frozenset({Purpose.AI_INPUT}),
+    "ai_generative_training": _TRAIN,
+    "ai_training": _TRAIN,
+}
+
 #: (standard, term, purpose) readings that are ours, not the standard's words.
 INFERRED: frozenset[tuple[str, str, Purpose]] = frozenset(
     {
@@ -124,5 +180,18 @@ INFERRED: frozenset[tuple[str, str, Purpose]] = frozenset(
         ("x-robots-tag", "noarchive", Purpose.AI_TRAIN),
         ("x-robots-tag", "nosnippet", Purpose.AI_INPUT),
         ("tdmrep", "tdm-reservation", Purpose.AI_INPUT),
+        # Data mining read as taking in AI input, as for TDMRep.
+        *(
+            ("xmp", term, Purpose.AI_INPUT)
+            for term, reading in PLUS_DATA_MINING.items()
+            if reading.denied == _ALL
+        ),
+        ("xmp", "DMI-ALLOWED", Purpose.AI_INPUT),
+        ("xmp", "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING", Purpose.AI_INPUT),
+        # One kind of training (generative, or non-generative) read as our whole ai-train.
+        ("xmp", "DMI-PROHIBITED-GENAIMLTRAINING", Purpose.AI_TRAIN),
+        ("c2pa", "ai_generative_training", Purpose.AI_TRAIN),
+        ("c2pa", "ai_training", Purpose.AI_TRAIN),
+        ("c2pa", "data_mining", Purpose.AI_INPUT),
     }
 )

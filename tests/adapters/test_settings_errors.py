@@ -282,6 +282,19 @@ CASES = [
         ["POLICYGUARD_BLOCKLISTS=[3]: must be a list of strings", "Fix: e.g."],
         id="blocklists-not-strings",
     ),
+    pytest.param(
+        {"POLICYGUARD_MEDIA_READERS": ["xmp", "exif"]},
+        [
+            "POLICYGUARD_MEDIA_READERS=['xmp', 'exif']: must be a list of media readers",
+            "Fix: use a list of 'xmp'",
+        ],
+        id="media-readers-unknown",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MEDIA_READERS": {"xmp": True}},
+        ["POLICYGUARD_MEDIA_READERS={'xmp': True}", "or [] for none"],
+        id="media-readers-dict",
+    ),
 ]
 
 
@@ -377,3 +390,14 @@ async def test_an_audit_log_that_cannot_be_created_names_the_setting(web, crawl,
     assert "POLICYGUARD_AUDIT_LOG" in message
     assert str(blocker / "audit.jsonl") in message
     assert "Fix:" in message
+
+
+@coroutine_test
+async def test_reading_c2pa_without_its_library_stops_the_crawl(web, crawl, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from scrapy_policyguard.core.signals import c2pa
+
+    monkeypatch.setattr(c2pa, "available", lambda: False)
+    settings = {"POLICYGUARD_MEDIA_READERS": "xmp, c2pa"}
+    message = await assert_stops_before_any_request(web, crawl, settings)
+    assert "needs c2pa-python, which is not installed" in message
+    assert "Fix: pip install 'scrapy-policyguard[c2pa]'" in message

@@ -84,3 +84,25 @@ def test_pages_benchmark_reads_each_page_both_ways() -> None:
     assert len(rows) == 4
     assert [r["paywalled"] for r in result["pages"]] == [False, True, True, True]
     assert all(r["median_us_without"] > 0 and r["median_us_with"] > 0 for r in rows.values())
+
+
+def test_media_benchmark_reads_every_kind_of_file_and_crawls_three_ways() -> None:
+    result = run("media.py")
+    files = {row["file"]: row for row in result["per_image"]}
+    assert {"jpeg, no metadata", "avif + XMP", "gif + XMP", "jpeg + C2PA"} <= set(files)
+    assert all(row["median_us"] > 0 and row["p99_us"] >= row["median_us"] for row in files.values())
+    summary = result["summary"]
+    images = result["pages"] * result["images_per_page"]
+    # Every image stored in every mode (tag): the modes differ by the reading alone.
+    assert {mode: row["images_stored"] for mode, row in summary.items()} == dict.fromkeys(
+        ("scrapy", "media-off", "media-on"), images
+    )
+    assert summary["media-off"]["media_read"] == 0 and summary["media-on"]["media_read"] == images
+    assert summary["media-on"]["files_denied"] > 0
+    assert summary["media-off"]["files_denied"] == 0
+    assert set(result["ratios"]) == {
+        "throughput_media_on_vs_scrapy",
+        "throughput_media_on_vs_off",
+        "cpu_per_page_media_on_vs_scrapy",
+        "cpu_per_page_media_on_vs_off",
+    }

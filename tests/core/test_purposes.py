@@ -9,10 +9,12 @@ from scrapy_policyguard.core.purposes import (
     AIPREF_LEGACY_LABELS,
     CONTENT_SIGNAL_KEYS,
     INFERRED,
+    PLUS_DATA_MINING,
     PURPOSES,
     ROBOTS_DIRECTIVES,
     RSL_USAGE_TOKENS,
     TDM_RESERVATION,
+    TRAINING_MINING_ENTRIES,
     Purpose,
     UnknownPurposeError,
     parse_purpose,
@@ -70,6 +72,11 @@ def test_tdm_reservation_covers_ai_use_not_search():
 
 
 def test_every_inferred_reading_is_one_the_tables_make():
-    tables = {"x-robots-tag": ROBOTS_DIRECTIVES, "tdmrep": {"tdm-reservation": TDM_RESERVATION}}
+    tables = {
+        "x-robots-tag": ROBOTS_DIRECTIVES,
+        "tdmrep": {"tdm-reservation": TDM_RESERVATION},
+        "xmp": {term: reading.denied | reading.allowed for term, reading in PLUS_DATA_MINING.items()},
+        "c2pa": TRAINING_MINING_ENTRIES,
+    }
     for standard, term, purpose in INFERRED:
         assert purpose in tables[standard][term], (standard, term, purpose)

@@ -196,6 +196,7 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
     (OriginCount.REQUESTS_WOULD_DENY, "would block"),
     (OriginCount.REQUESTS_MARKED, "fetched, use denied"),
     (OriginCount.RESPONSES_DENIED, "denied by response"),
+    (OriginCount.FILES_DROPPED, "files not stored"),
     (OriginCount.REQUESTS_OVERRIDDEN, "overrides"),
     (OriginCount.ITEMS_ALLOWED, "items allowed"),
     (OriginCount.ITEMS_DENIED, "items kept, denied"),
@@ -326,7 +327,7 @@ def build_origins(records: Iterable[dict[str, Any]]) -> dict[str, Origin]:
             name = origin_of(url) if isinstance(url, str) and url else NO_ORIGIN
             entry = origin(name)
             unsettled[(crawl, name)].update(_counted(record))
-            if record.get("action") in ("blocked", "would-block", "marked"):
+            if record.get("action") in ("blocked", "would-block", "marked", "file-dropped"):
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
                 for evidence in record.get("evidence", []):
