@@ -520,9 +520,9 @@ class GuardSettings:
     signature_agent: str | None
     signature_ttl: int
     limits: Limits
-    blocklists: tuple[str, ...] = ()
-    paywall: PaywallMode = PaywallMode.DENY
-    contact: str | None = None
+    blocklists: tuple[str, ...]
+    paywall: PaywallMode
+    contact: str | None
     media_readers: frozenset[MediaReader]
 
     @property
