@@ -1,6 +1,7 @@
 """scrapy-policyguard: robots.txt (RFC 9309), AI-usage signals and platform terms for Scrapy crawls.
 
-Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with :func:`check`.
+Enable it with ``ADDONS = {"scrapy_policyguard.Addon": 0}``; decide offline with :func:`check`; or keep
+Scrapy's RobotsTxtMiddleware with ``ROBOTSTXT_PARSER = "scrapy_policyguard.RobotParser"``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from .adapters.addon import Addon
 from .adapters.downloader import PolicyDenied, PolicyGuardDownloaderMiddleware
 from .adapters.feeds import AllowedItemFilter, DeniedItemFilter, policy_feeds
 from .adapters.pipeline import PolicyGuardPipeline
+from .adapters.robot_parser import RobotParser
 from .adapters.settings import PolicyGuardConfigError
 from .adapters.spider import PolicyGuardSpiderMiddleware
 from .core.decision import Decision, Evidence, Outcome
@@ -29,6 +31,7 @@ __all__ = [
     "PolicyGuardPipeline",
     "PolicyGuardSpiderMiddleware",
     "Purpose",
+    "RobotParser",
     "__version__",
     "check",
     "policy_feeds",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -118,6 +118,7 @@ class SiteRegistry:
         ttl: float,
         unreachable_retry: float,
         on_fetched: Callable[[DocumentEvent], None],
+        on_robots: Callable[[RobotsAccess, Request | None], Awaitable[None]],
         max_origins: int,
         on_evicted: Callable[[str], None] = lambda origin: None,
         clock: Callable[[], float] = time.time,
@@ -128,6 +129,7 @@ class SiteRegistry:
         self.ttl = ttl
         self.unreachable_retry = unreachable_retry
         self.on_fetched = on_fetched
+        self.on_robots = on_robots
         self.on_evicted = on_evicted
         self.max_origins = max_origins
         self.clock = clock
@@ -281,6 +283,8 @@ class SiteRegistry:
         self.on_fetched(
             DocumentEvent(DocumentKind.ROBOTS, origin, result.url, result, entry, refetch=refetch)
         )
+        # Before any request waiting for this robots.txt is decided, as Scrapy's middleware does.
+        await self.on_robots(entry.value, trigger)
         return entry
 
     # -- tdmrep.json and licences --------------------------------------------------------------

@@ -4,7 +4,8 @@ The downloader middleware, the spider middleware and the pipeline each ask :meth
 for the crawler's guard (after checking POLICYGUARD_ENABLED, so a disabled guard builds nothing),
 so they read one configuration, one document registry and one audit trail whichever of them
 Scrapy builds first. The runtime also writes the first (``crawl``) and last (``totals``) audit
-records.
+records, applies each robots.txt's Crawl-delay (adapters/crawl_delay.py) and sends Scrapy's
+``robots_parsed`` signal for each robots.txt fetched.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ from ..core.rulefiles import RuleFileError
 from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from .accounting import Ledger
 from .audit import AuditLog, Record, audit_path
+from .crawl_delay import CrawlDelays
 from .document_events import DocumentReporter
-from .documents import SiteRegistry
-from .fetch import DocumentFetcher
+from .documents import DocumentEvent, SiteRegistry
+from .fetch import DocumentFetcher, DocumentKind
 from .media import MediaDecisions
 from .outcomes import Outcomes
+from .robot_parser import RobotParser
 from .settings import GuardSettings, PolicyGuardConfigError
 
 if TYPE_CHECKING:
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
+    from ..core.access import RobotsAccess
     from ..core.agents import AgentCatalogue
 
 __all__ = ["GuardRuntime"]
@@ -104,23 +108,47 @@ class GuardRuntime:
         )
         self.outcomes = Outcomes(self.ledger, self.audit, audit_all=settings.audit_all)
         self.media = MediaDecisions()
+        self.crawl_delays = CrawlDelays(
+            crawler, self.policy.user_agent, enabled=settings.crawl_delay, maximum=settings.crawl_delay_max
+        )
         clock = time.time
+        self._reporter = DocumentReporter(
+            self.ledger, self.audit, self.policy.user_agent, clock, crawler.spider
+        )
         self.documents = SiteRegistry(
             DocumentFetcher(crawler),
             self.policy,
             robots_limit=settings.robots_max_bytes,
             ttl=settings.robots_ttl,
             unreachable_retry=settings.unreachable_retry,
-            on_fetched=DocumentReporter(
-                self.ledger, self.audit, self.policy.user_agent, clock, crawler.spider
-            ),
+            on_fetched=self._document_fetched,
+            on_robots=self._send_robots_parsed,
             max_origins=settings.max_origins,
-            on_evicted=lambda origin: self.ledger.inc("cache/evicted"),
+            on_evicted=self._evicted,
             clock=clock,
         )
         self._opened = False
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _document_fetched(self, event: DocumentEvent) -> None:
+        delay = None
+        if event.kind is DocumentKind.ROBOTS:
+            delay = self.crawl_delays.update(event.origin, event.entry.value)
+        self._reporter(event, delay)
+
+    def _evicted(self, origin: str) -> None:
+        self.ledger.inc("cache/evicted")
+        self.crawl_delays.forget(origin)
+
+    async def _send_robots_parsed(self, access: RobotsAccess, request: Request | None) -> None:
+        """Scrapy's ``robots_parsed`` (Scrapy 2.18+), as its RobotsTxtMiddleware sends it: listeners
+        written for Scrapy keep working with the add-on, and their parser answers as the guard does."""
+        signal = getattr(signals, "robots_parsed", None)
+        if signal is not None:
+            await self.crawler.signals.send_catch_log_async(
+                signal=signal, robotparser=RobotParser(access), request=request
+            )
 
     @classmethod
     def of(cls, crawler: Crawler) -> GuardRuntime:
