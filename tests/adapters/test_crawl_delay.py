@@ -5,6 +5,7 @@ Request times are the LocalWeb's arrival times (``web.seen[i].time``): what the 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 from pathlib import Path
@@ -34,7 +35,7 @@ def serve(web, host: str, robots: str, pages: int) -> list[str]:  # type: ignore
 def gaps(web, host: str) -> list[float]:  # type: ignore[no-untyped-def]
     """Seconds between consecutive requests the server received for ``host`` (robots.txt too)."""
     times = sorted(seen.time for seen in web.seen if seen.host == host)
-    return [later - earlier for earlier, later in zip(times, times[1:])]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 def robots_record(audit: Path) -> dict[str, Any]:
@@ -110,7 +111,7 @@ async def test_request_rate_paces_a_slot_made_after_the_robots_fetch_despite_jit
     )
     assert sorted(crawler.spider.fetched) == urls
     pages = sorted(seen.time for seen in web.seen if seen.path.startswith("/p"))
-    assert min(b - a for a, b in zip(pages, pages[1:])) >= 1 - ARRIVAL_SLACK
+    assert min(b - a for a, b in itertools.pairwise(pages)) >= 1 - ARRIVAL_SLACK
     assert robots_record(audit)["crawl_delay"] == 1.0
 
 

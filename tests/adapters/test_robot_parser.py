@@ -108,9 +108,9 @@ CRAWL_DELAY_CASES = [
     pytest.param(b"User-agent: *\nDisallow: /private\nCrawl-delay: 10\n", "*", 10.0, id="crawl_delay"),
     pytest.param(b"User-agent: *\nDisallow: /private\n", "*", None, id="crawl_delay_unset"),
     # Ours: Request-rate counts too, and the stricter of the two is the answer.
-    pytest.param(b"User-agent: *\nCrawl-delay: 2\nRequest-rate: 1/5s\n", "*", 5.0, id="request_rate_stricter"),
-    pytest.param(b"User-agent: *\nCrawl-delay: 2\nRequest-rate: 10/1m\n", "*", 6.0, id="rate_per_minute"),
-    pytest.param(b"User-agent: a\nCrawl-delay: 4\nUser-agent: *\nCrawl-delay: 1\n", "a/1.0", 4.0, id="own-group"),
+    pytest.param(b"User-agent: *\nCrawl-delay: 2\nRequest-rate: 1/5s\n", "*", 5.0, id="rate-stricter"),
+    pytest.param(b"User-agent: *\nCrawl-delay: 2\nRequest-rate: 10/1m\n", "*", 6.0, id="rate-per-minute"),
+    pytest.param(b"User-agent: a\nCrawl-delay: 4\nUser-agent: *\nCrawl-delay: 1", "a/1", 4.0, id="own-group"),
 ]
 
 
