@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
@@ -57,3 +59,26 @@ def test_crawl_benchmark_crawls_the_same_pages_three_ways() -> None:
         "cpu_per_page_policyguard_vs_scrapy",
         "cpu_per_page_policyguard_vs_none",
     }
+
+
+def test_protego_comparison_explains_every_disagreement() -> None:
+    result = run("protego_compare.py")
+    assert result["files"] == 5 and result["checks"] > 1000
+    assert result["disagreements"] > 0  # the quick files include known differences
+    assert sum(result["by_reason"].values()) == result["disagreements"]
+    assert "unexplained" not in result["by_reason"]
+
+
+@pytest.mark.slow
+def test_protego_comparison_on_every_real_file_explains_every_disagreement() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "protego_compare.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["files"] >= 50
+    assert "unexplained" not in result["by_reason"], result["examples"].get("unexplained")
