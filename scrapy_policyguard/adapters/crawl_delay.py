@@ -77,9 +77,15 @@ class CrawlDelays:
         self.enabled = enabled
         self.maximum = maximum
         self._delays: dict[str, float] = {}  # origin -> seconds, for origins that ask for a delay
-        if enabled:
-            crawler.signals.connect(self._request_reached, signal=signals.request_reached_downloader)
-            crawler.signals.connect(self._response_downloaded, signal=signals.response_downloaded)
+        self._listening = False
+
+    def _listen(self) -> None:
+        """Follow requests from the first paced origin on: a crawl of sites without a delay pays
+        nothing per request (a signal receiver costs a few microseconds a call)."""
+        if not self._listening:
+            self._listening = True
+            self.crawler.signals.connect(self._request_reached, signal=signals.request_reached_downloader)
+            self.crawler.signals.connect(self._response_downloaded, signal=signals.response_downloaded)
 
     def update(self, origin: str, access: RobotsAccess) -> AppliedDelay | None:
         """Take the delay of a freshly fetched robots.txt; the delay applied, or None."""
@@ -89,6 +95,7 @@ class CrawlDelays:
             return None
         applied = AppliedDelay(min(asked.seconds, self.maximum), asked)
         self._delays[origin] = applied.seconds
+        self._listen()
         return applied
 
     def forget(self, origin: str) -> None:
