@@ -1,5 +1,6 @@
 """How each fetched site document is reported: a log line, stats, and a ``robots`` or
-``document`` audit record, so a reviewer can check what every decision of that origin rested on."""
+``document`` audit record, so a reviewer can check what every decision of that origin rested on
+(and, for robots.txt, the Crawl-delay applied to its requests)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from scrapy import Spider
 
     from .accounting import Ledger
+    from .crawl_delay import AppliedDelay
     from .documents import DocumentEvent
 
 __all__ = ["DocumentReporter"]
@@ -39,9 +41,10 @@ class DocumentReporter:
         self.clock = clock
         self._log_extra = {"spider": spider}
 
-    def __call__(self, event: DocumentEvent) -> None:
+    def __call__(self, event: DocumentEvent, delay: AppliedDelay | None = None) -> None:
+        """Report ``event``; ``delay`` is the Crawl-delay applied after a robots.txt fetch."""
         if event.kind is DocumentKind.ROBOTS:
-            self._robots(event)
+            self._robots(event, delay)
         else:
             self._document(event)
 
@@ -67,7 +70,24 @@ class DocumentReporter:
             copy=str(event.copy),
         )
 
-    def _robots(self, event: DocumentEvent) -> None:
+    def _crawl_delay(self, origin: str, delay: AppliedDelay) -> str:
+        """Count and (when capped) warn about the delay; the phrase the fetch's log line ends with."""
+        self.ledger.inc("robots/crawl_delay")
+        asked = delay.asked
+        if delay.capped:
+            self.ledger.inc("robots/crawl_delay_capped")
+            logger.warning(
+                "robots.txt for %s asks for %g s between requests (%s); POLICYGUARD_CRAWL_DELAY_MAX "
+                "caps the delay applied at %g s",
+                origin,
+                asked.seconds,
+                asked.line,
+                delay.seconds,
+                extra=self._log_extra,
+            )
+        return f"; {delay.seconds:g} s between requests ({asked.line})"
+
+    def _robots(self, event: DocumentEvent, delay: AppliedDelay | None) -> None:
         access = event.value
         assert isinstance(access, RobotsAccess)
         origin = event.origin
@@ -84,11 +104,13 @@ class DocumentReporter:
             group = merged.label if merged.groups else None
         size = access.robots.size if access.robots is not None else None
         retry_in = event.expires_at - self.clock()
+        pace = self._crawl_delay(origin, delay) if delay is not None else ""
         if access.stale:
             logger.warning(
-                "robots.txt for %s: %s; keeping the earlier copy",
+                "robots.txt for %s: %s; keeping the earlier copy%s",
                 origin,
                 access.detail,
+                pace,
                 extra=self._log_extra,
             )
         elif access.state is AccessState.UNREACHABLE:
@@ -109,12 +131,13 @@ class DocumentReporter:
             )
         else:
             logger.info(
-                "robots.txt for %s: %s, %s bytes, %s for %s",
+                "robots.txt for %s: %s, %s bytes, %s for %s%s",
                 origin,
                 access.detail,
                 size,
                 f"group {group}" if group else "no group applies",
                 self.user_agent,
+                pace,
                 extra=self._log_extra,
             )
         self.audit.write(
@@ -131,4 +154,5 @@ class DocumentReporter:
             stale=access.stale,
             next_fetch_in=round(retry_in, 3),
             copy=str(event.copy),
+            crawl_delay=delay.seconds if delay is not None else None,
         )

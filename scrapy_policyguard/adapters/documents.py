@@ -175,6 +175,7 @@ class SiteRegistry:
         ttl: float,
         unreachable_retry: float,
         on_fetched: Callable[[DocumentEvent], None],
+        on_robots: Callable[[RobotsAccess, Request | None], Awaitable[None]],
         max_origins: int,
         on_evicted: Callable[[str], None] = lambda origin: None,
         shared: SharedDocuments | None = None,
@@ -186,6 +187,7 @@ class SiteRegistry:
         self.ttl = ttl
         self.unreachable_retry = unreachable_retry
         self.on_fetched = on_fetched
+        self.on_robots = on_robots
         self.on_evicted = on_evicted
         self.max_origins = max_origins
         self.shared = shared
@@ -329,6 +331,8 @@ class SiteRegistry:
                 copy=copy,
             )
         )
+        # Before any request waiting for this robots.txt is decided, as Scrapy's middleware does.
+        await self.on_robots(known.value, trigger)
         return known
 
     def _robots_access(self, stored: StoredDocument) -> RobotsAccess:

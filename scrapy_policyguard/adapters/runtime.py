@@ -4,7 +4,8 @@ The downloader middleware, the spider middleware and the pipeline each ask :meth
 for the crawler's guard (after checking POLICYGUARD_ENABLED, so a disabled guard builds nothing),
 so they read one configuration, one document registry and one audit trail whichever of them
 Scrapy builds first. The runtime also writes the first (``crawl``) and last (``totals``) audit
-records.
+records, applies each robots.txt's Crawl-delay (adapters/crawl_delay.py) and sends Scrapy's
+``robots_parsed`` signal for each robots.txt fetched.
 """
 
 from __future__ import annotations
@@ -32,18 +33,21 @@ from ..core.terms import TermsIndex, TermsPack, assemble_packs
 from ..core.webbotauth import RequestSigner
 from .accounting import Ledger
 from .audit import AuditLog, Record, audit_path
+from .crawl_delay import CrawlDelays
 from .document_events import DocumentReporter
-from .documents import SiteRegistry
-from .fetch import DocumentFetcher
+from .documents import DocumentEvent, SiteRegistry
+from .fetch import DocumentFetcher, DocumentKind
 from .media import MediaDecisions
 from .outcomes import Outcomes
+from .robot_parser import RobotParser
 from .settings import GuardSettings, OnError, PolicyGuardConfigError
 from .shared_documents import SharedDocuments
 
 if TYPE_CHECKING:
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
+    from ..core.access import RobotsAccess
     from ..core.agents import AgentCatalogue
 
 __all__ = ["GuardRuntime"]
@@ -141,7 +145,13 @@ class GuardRuntime:
         #: The item fields FilesPipeline and ImagesPipeline read their URLs from.
         self.files_field: str = crawler.settings.get("FILES_URLS_FIELD", "file_urls")
         self.images_field: str = crawler.settings.get("IMAGES_URLS_FIELD", "image_urls")
+        self.crawl_delays = CrawlDelays(
+            crawler, self.policy.user_agent, enabled=settings.crawl_delay, maximum=settings.crawl_delay_max
+        )
         clock = time.time
+        self._reporter = DocumentReporter(
+            self.ledger, self.audit, self.policy.user_agent, clock, crawler.spider
+        )
         self.shared = self._shared_documents(settings) if settings.shared_cache else None
         self.documents = SiteRegistry(
             DocumentFetcher(crawler),
@@ -149,11 +159,10 @@ class GuardRuntime:
             robots_limit=settings.robots_max_bytes,
             ttl=settings.robots_ttl,
             unreachable_retry=settings.unreachable_retry,
-            on_fetched=DocumentReporter(
-                self.ledger, self.audit, self.policy.user_agent, clock, crawler.spider
-            ),
+            on_fetched=self._document_fetched,
+            on_robots=self._send_robots_parsed,
             max_origins=settings.max_origins,
-            on_evicted=lambda origin: self.ledger.inc("cache/evicted"),
+            on_evicted=self._evicted,
             shared=self.shared,
             clock=clock,
         )
@@ -200,6 +209,25 @@ class GuardRuntime:
         self.audit.write(
             Record.CACHE, state="down" if down else "up", detail=detail, on_error=str(shared.on_error)
         )
+
+    def _document_fetched(self, event: DocumentEvent) -> None:
+        delay = None
+        if event.kind is DocumentKind.ROBOTS:
+            delay = self.crawl_delays.update(event.origin, event.value)
+        self._reporter(event, delay)
+
+    def _evicted(self, origin: str) -> None:
+        self.ledger.inc("cache/evicted")
+        self.crawl_delays.forget(origin)
+
+    async def _send_robots_parsed(self, access: RobotsAccess, request: Request | None) -> None:
+        """Scrapy's ``robots_parsed`` (Scrapy 2.18+), as its RobotsTxtMiddleware sends it: listeners
+        written for Scrapy keep working with the add-on, and their parser answers as the guard does."""
+        signal = getattr(signals, "robots_parsed", None)
+        if signal is not None:
+            await self.crawler.signals.send_catch_log_async(
+                signal=signal, robotparser=RobotParser(access), request=request
+            )
 
     @classmethod
     def of(cls, crawler: Crawler) -> GuardRuntime:

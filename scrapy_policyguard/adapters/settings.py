@@ -40,6 +40,7 @@ __all__ = [
     "PolicyGuardConfigError",
     "SharedCacheSettings",
     "is_enabled",
+    "robots_max_bytes",
 ]
 
 SCRAPY_TOKEN = "Scrapy"
@@ -55,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "POLICYGUARD_ROBOTS_TTL": 86400,
     "POLICYGUARD_UNREACHABLE_RETRY": 300,
     "POLICYGUARD_ROBOTS_MAX_BYTES": PARSE_LIMIT,
+    "POLICYGUARD_CRAWL_DELAY": True,
+    "POLICYGUARD_CRAWL_DELAY_MAX": 30,
     "POLICYGUARD_MAX_ORIGINS": 20_000,
     "POLICYGUARD_CACHE": "memory",
     "POLICYGUARD_REDIS_URL": None,
@@ -120,13 +123,15 @@ def _choice(settings: BaseSettings, name: str, choices: tuple[str, ...]) -> str:
 
 
 def _seconds(settings: BaseSettings, name: str, *, minimum: float = 0.0) -> float:
+    """A number of seconds; the error's example is the setting's default."""
     value = settings.get(name, DEFAULTS[name])
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
     if not (number >= minimum and math.isfinite(number)):
-        raise _error(name, value, f"must be a number of seconds >= {minimum:g}", "set a number, e.g. 86400")
+        example = f"set a number, e.g. {DEFAULTS[name]}"
+        raise _error(name, value, f"must be a number of seconds >= {minimum:g}", example)
     return number
 
 
@@ -354,6 +359,16 @@ def _media_readers(settings: BaseSettings) -> frozenset[MediaReader]:
     return readers
 
 
+def robots_max_bytes(settings: BaseSettings) -> int:
+    """POLICYGUARD_ROBOTS_MAX_BYTES, read alone (the RobotParser backend needs only this one)."""
+    return _count(
+        settings,
+        "POLICYGUARD_ROBOTS_MAX_BYTES",
+        minimum=PARSE_LIMIT,
+        why=f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
+    )
+
+
 def is_enabled(settings: BaseSettings) -> bool:
     """POLICYGUARD_ENABLED, read alone: when it is False nothing else is read or built."""
     return _bool(settings, "POLICYGUARD_ENABLED")
@@ -501,6 +516,8 @@ class GuardSettings:
     robots_ttl: float
     unreachable_retry: float
     robots_max_bytes: int
+    crawl_delay: bool
+    crawl_delay_max: float
     max_origins: int
     audit_log: str | None
     audit_all: bool
@@ -547,12 +564,9 @@ class GuardSettings:
             unknown_allows=_choice(settings, "POLICYGUARD_UNKNOWN", _UNKNOWN) == "allow",
             robots_ttl=_seconds(settings, "POLICYGUARD_ROBOTS_TTL", minimum=1),
             unreachable_retry=_seconds(settings, "POLICYGUARD_UNREACHABLE_RETRY", minimum=1),
-            robots_max_bytes=_count(
-                settings,
-                "POLICYGUARD_ROBOTS_MAX_BYTES",
-                minimum=PARSE_LIMIT,
-                why=f"RFC 9309 §2.5 requires parsing at least {PARSE_LIMIT} bytes",
-            ),
+            robots_max_bytes=robots_max_bytes(settings),
+            crawl_delay=_bool(settings, "POLICYGUARD_CRAWL_DELAY"),
+            crawl_delay_max=_seconds(settings, "POLICYGUARD_CRAWL_DELAY_MAX", minimum=1),
             max_origins=_count(settings, "POLICYGUARD_MAX_ORIGINS"),
             audit_log=str(audit_log) if audit_log else None,
             audit_all=_bool(settings, "POLICYGUARD_AUDIT_ALL"),
@@ -595,6 +609,8 @@ class GuardSettings:
             "POLICYGUARD_ROBOTS_TTL": self.robots_ttl,
             "POLICYGUARD_UNREACHABLE_RETRY": self.unreachable_retry,
             "POLICYGUARD_ROBOTS_MAX_BYTES": self.robots_max_bytes,
+            "POLICYGUARD_CRAWL_DELAY": self.crawl_delay,
+            "POLICYGUARD_CRAWL_DELAY_MAX": self.crawl_delay_max,
             "POLICYGUARD_MAX_ORIGINS": self.max_origins,
             "POLICYGUARD_AUDIT_ALL": self.audit_all,
             "POLICYGUARD_BLOCK_BEFORE_FETCH": self.block_before_fetch,

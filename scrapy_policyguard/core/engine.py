@@ -36,6 +36,7 @@ from .signals.tdmrep import TdmRepError, TdmRepFile, TdmValues, tdm_evidence
 from .terms import TermsIndex, TermsPack, load_packs
 
 __all__ = [
+    "CrawlPermission",
     "Policy",
     "ResponseFacts",
     "SiteDocuments",
@@ -132,10 +133,11 @@ class ResponseFacts:
 
 
 class CrawlPermission:
-    """robots.txt for our own product token, as evidence.
+    """robots.txt for one product token, as evidence: what the crawl may fetch.
 
     A decision's crawl evidence depends only on the rule that decided, so each is built once per
-    origin and shared by every decision it applies to (the per-request cost is the match).
+    origin and shared by every decision it applies to (the per-request cost is the match). The
+    Scrapy ``RobotParser`` backend (adapters/robot_parser.py) answers through it too.
     """
 
     __slots__ = ("_cache", "_details", "_fixed", "access", "group", "refs", "token")
@@ -182,6 +184,10 @@ class CrawlPermission:
         return Evidence(
             Source.ROBOTS_TXT, rule, location, detail, effects, EvidenceKind.CRAWL, refs=self.refs
         )
+
+    def allows(self, path: str) -> bool:
+        """True when robots.txt lets the token fetch ``path`` (normalised)."""
+        return Outcome.DENY not in self.evidence(path).effects.values()
 
     def evidence(self, path: str) -> Evidence:
         if self._fixed is not None:

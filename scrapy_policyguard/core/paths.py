@@ -20,6 +20,7 @@ __all__ = [
     "is_plain",
     "join_url",
     "normalize_path",
+    "normalize_piece",
     "origin_of",
     "path_of",
     "split_url",
@@ -103,6 +104,20 @@ def normalize_path(path: str) -> str:
     if _SAFE_RUN.fullmatch(path):
         return path
     return _TO_NORMALISE.sub(_normal_form, path)
+
+
+def normalize_piece(piece: str, *, open_end: bool) -> str:
+    """:func:`normalize_path` for a piece of a pattern (the text between its ``*``).
+
+    One difference: a lone ``%`` that ends a piece with an open end (a ``*`` or the end of an
+    unanchored pattern follows) begins an escape, so it matches every escape: ``/itm/*/%`` matches
+    ``/itm/x/%7B%7B`` and ``/itm/x/%25``. That is how Google's parser and Protego read such a
+    rule (eBay's robots.txt has one). Anywhere else a ``%`` that begins no escape is a percent sign,
+    ``%25``, in rules and URLs alike.
+    """
+    if open_end and piece.endswith("%"):
+        return normalize_path(piece[:-1]) + "%"
+    return normalize_path(piece)
 
 
 def split_url(url: str) -> SplitResult | None:
@@ -220,7 +235,8 @@ def split_pattern(pattern: str) -> tuple[str, tuple[str, ...], bool, int]:
     if is_plain(body.replace("*", "")):
         specificity = len(body) + anchored
     else:
-        pieces = [normalize_path(p) for p in pieces]
+        last = len(pieces) - 1
+        pieces = [normalize_piece(p, open_end=i < last or not anchored) for i, p in enumerate(pieces)]
         specificity = sum(len(p) for p in pieces) + (len(pieces) - 1) + anchored
     if len(pieces) > 1 and pieces[-1] == "":
         anchored = False

@@ -6,10 +6,21 @@ case-insensitively (§2.2.1), never as prefixes; a final ``$`` is an anchor only
 reserved characters stay distinct (``%3F`` is not ``?``); extension lines (Content-Signal,
 Content-Usage, License, DisallowAITraining...) are kept with their group and line number; and the
 rule that decides is reported.
+
+Crawl-delay and Request-rate are not in RFC 9309; many sites publish them and crawlers that honour
+them read them alike (:attr:`MergedGroup.crawl_delay`): ``Crawl-delay: N`` asks for N seconds
+between requests (Bing: one request per window of N seconds,
+https://blogs.bing.com/webmaster/2012/05/03/to-crawl-or-not-to-crawl-that-is-bingbots-question,
+read 2026-12-08); ``Request-rate: n/T`` allows n requests per T seconds (a ``s``, ``m``, ``h`` or
+``d`` unit may follow T), as "An Extended Standard for Robot Exclusion" defines it
+(http://www.conman.org/people/spc/robots2.html, read 2026-12-08), which is one request every T/n
+seconds. Its optional visit window (``1/5s 0900-1700``) is not read: the rate applies all day,
+the stricter reading.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from array import array
 from collections.abc import Callable, Hashable, Iterable
@@ -20,6 +31,7 @@ from .paths import PathPattern, is_plain, match_pieces, normalize_path, split_pa
 
 __all__ = [
     "PARSE_LIMIT",
+    "CrawlDelay",
     "ExtensionLine",
     "Group",
     "MergedGroup",
@@ -50,6 +62,8 @@ _DISALLOW = "disallow"
 _SITEMAP = "sitemap"
 _INDEX_PAGE = "/index.htm"
 _GROUP_RULES = frozenset({"content-usage", "disallowaitraining", "allowaitraining"})
+_CRAWL_DELAY = "crawl-delay"
+_REQUEST_RATE = "request-rate"
 
 #: Record names, lower-cased, including the frequent misspellings Google's parser accepts.
 _KEY_ALIASES = {
@@ -72,8 +86,20 @@ _KEY_ALIASES = {
     "disallowaitraining": "disallowaitraining",
     "allowaitraining": "allowaitraining",
     "license": "license",
-    "crawl-delay": "crawl-delay",
+    # Crawl pacing, not in RFC 9309: read by MergedGroup.crawl_delay. Protego's spellings.
+    "crawl-delay": _CRAWL_DELAY,
+    "crawl delay": _CRAWL_DELAY,
+    "request-rate": _REQUEST_RATE,
+    "request rate": _REQUEST_RATE,
 }
+
+# Crawl-delay: a decimal number of seconds. Request-rate: n/T with an optional unit, then an
+# optional visit window that is not read.
+_DELAY_VALUE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
+_RATE_VALUE = re.compile(
+    r"(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)(?:\s+\d{1,2}:?\d\d\s*-\s*\d{1,2}:?\d\d)?", re.IGNORECASE
+)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def product_token(value: str) -> str:
@@ -203,6 +229,28 @@ class ExtensionLine:
     name: str  # canonical lower-case record name, e.g. "content-signal"
     value: str
     line: SourceLine
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlDelay:
+    """The pace a group asks for: at least ``seconds`` between requests, and the line that asks."""
+
+    seconds: float
+    line: SourceLine
+
+
+def _delay_seconds(ext: ExtensionLine) -> float | None:
+    """Seconds between requests a Crawl-delay or Request-rate line asks for; None when unreadable."""
+    if ext.name == _CRAWL_DELAY:
+        seconds = float(ext.value) if _DELAY_VALUE.fullmatch(ext.value) else None
+    else:
+        rate = _RATE_VALUE.fullmatch(ext.value)
+        requests = float(rate.group(1)) if rate is not None else 0.0  # float: any number of digits
+        if rate is None or requests == 0:
+            return None
+        seconds = float(rate.group(2)) * _UNIT_SECONDS[rate.group(3).lower()] / requests
+    # A value of hundreds of digits reads as infinity: a file that cannot mean anything.
+    return seconds if seconds is not None and math.isfinite(seconds) else None
 
 
 class Group:
@@ -425,6 +473,19 @@ class MergedGroup:
 
     def extension(self, name: str) -> tuple[ExtensionLine, ...]:
         return tuple(ext for ext in self.extensions if ext.name == name)
+
+    @property
+    def crawl_delay(self) -> CrawlDelay | None:
+        """The strictest pace the group's Crawl-delay and Request-rate lines ask for (the first
+        line on a tie), or None when it has none that can be read. Lines before the first
+        User-agent belong to no group and are not read."""
+        found: CrawlDelay | None = None
+        for ext in self.extensions:
+            if ext.name in (_CRAWL_DELAY, _REQUEST_RATE):
+                seconds = _delay_seconds(ext)
+                if seconds is not None and (found is None or seconds > found.seconds):
+                    found = CrawlDelay(seconds, ext.line)
+        return found
 
 
 _NO_MATCH = 1 << 80

@@ -96,6 +96,21 @@ CASES = [
         id="max-bytes-negative",
     ),
     pytest.param(
+        {"POLICYGUARD_CRAWL_DELAY": "politely"},
+        ["POLICYGUARD_CRAWL_DELAY='politely'", BOOLEAN_FIX],
+        id="crawl-delay",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CRAWL_DELAY_MAX": 0},
+        ["POLICYGUARD_CRAWL_DELAY_MAX=0", SECONDS_FIX, "e.g. 30"],
+        id="crawl-delay-max-zero",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CRAWL_DELAY_MAX": "a minute"},
+        ["POLICYGUARD_CRAWL_DELAY_MAX='a minute'", SECONDS_FIX],
+        id="crawl-delay-max-text",
+    ),
+    pytest.param(
         {"POLICYGUARD_AUDIT_ALL": "sometimes"},
         ["POLICYGUARD_AUDIT_ALL='sometimes'", BOOLEAN_FIX],
         id="audit-all",

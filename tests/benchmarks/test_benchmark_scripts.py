@@ -106,3 +106,26 @@ def test_media_benchmark_reads_every_kind_of_file_and_crawls_three_ways() -> Non
         "cpu_per_page_media_on_vs_scrapy",
         "cpu_per_page_media_on_vs_off",
     }
+
+
+def test_protego_comparison_explains_every_disagreement() -> None:
+    result = run("protego_compare.py")
+    assert result["files"] == 5 and result["checks"] > 1000
+    assert result["disagreements"] > 0  # the quick files include known differences
+    assert sum(result["by_reason"].values()) == result["disagreements"]
+    assert "unexplained" not in result["by_reason"]
+
+
+@pytest.mark.slow
+def test_protego_comparison_on_every_real_file_explains_every_disagreement() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "protego_compare.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["files"] >= 50
+    assert "unexplained" not in result["by_reason"], result["examples"].get("unexplained")

@@ -172,6 +172,8 @@ def test_encoded_and_raw_forms_normalise_alike(raw):
         ("/ツ", 10),  # counted in octets of the encoded form
         ("/%7Ejoe", 5),  # counted after decoding the unreserved escape: /~joe
         ("/a$b", 6),  # a '$' before the end is a literal, encoded as %24
+        ("/a%", 3),  # an open '%' is the start of an escape, one octet
+        ("/a%$", 6),  # an anchored one is a percent sign, %25
     ],
 )
 def test_specificity_counts_encoded_octets(pattern, specificity):
@@ -223,6 +225,18 @@ def test_specificity_counts_encoded_octets(pattern, specificity):
         ("/caf\udce9", "/caf%E9", True),
         ("/caf\udce9", "/cafeteria", False),
         ("/ツ", "/%E3%83%84/x", True),
+        # A lone '%' ending an open piece begins an escape (eBay: Disallow: /itm/*/%), as Google
+        # and Protego read it; anywhere else it is a percent sign, %25.
+        ("/itm/*/%", "/itm/1/%7B%7Bitem%7D%7D", True),
+        ("/itm/*/%", "/itm/1/%25", True),
+        ("/itm/*/%", "/itm/1/%", True),  # the URL's lone '%' is %25
+        ("/itm/*/%", "/itm/1/x", False),
+        ("/a%", "/a%3F", True),
+        ("/a%*b", "/a%20xb", True),
+        ("/a%$", "/a%3F", False),  # the anchored end is not open: '%' is %25 there
+        ("/a%$", "/a%", True),
+        ("/100%off", "/100%25off", True),
+        ("/100%off", "/100%3Foff", False),
     ],
 )
 def test_pattern_match(pattern, url, matches):

@@ -194,6 +194,81 @@ def test_long_rule_text_is_capped_in_evidence_but_matched_whole():
     assert robots.group_for("x").match("/x/" + "a" * 999) is None
 
 
+# --------------------------------------------------------------------------- Crawl-delay, Request-rate
+
+
+@pytest.mark.parametrize(
+    ("lines", "seconds", "line"),
+    [
+        pytest.param(["Crawl-delay: 10"], 10.0, 2, id="crawl-delay"),
+        pytest.param(["Crawl-delay: 0.5"], 0.5, 2, id="fraction"),
+        pytest.param(["Crawl-delay: .25"], 0.25, 2, id="leading-dot"),
+        pytest.param(["crawl delay: 3 # seconds"], 3.0, 2, id="spelling-and-comment"),
+        pytest.param(["CRAWL-DELAY 4"], 4.0, 2, id="no-colon"),
+        pytest.param(["Crawl-delay: 0"], 0.0, 2, id="zero"),
+        pytest.param(["Request-rate: 1/5"], 5.0, 2, id="rate-seconds-by-default"),
+        pytest.param(["Request-rate: 1/5s"], 5.0, 2, id="rate-seconds"),
+        pytest.param(["Request-rate: 10/1m"], 6.0, 2, id="rate-minutes"),
+        pytest.param(["Request-rate: 3 / 1H"], 1200.0, 2, id="rate-hours-spaced"),
+        pytest.param(["Request-rate: 1/1d"], 86400.0, 2, id="rate-days"),
+        pytest.param(["Request-rate: 1/10s 0900-1730"], 10.0, 2, id="rate-window-not-read"),
+        pytest.param(["Request rate: 2/1"], 0.5, 2, id="rate-spelling"),
+        pytest.param(["Crawl-delay: 2", "Request-rate: 1/5s"], 5.0, 3, id="rate-stricter"),
+        pytest.param(["Request-rate: 1/5s", "Crawl-delay: 8"], 8.0, 3, id="delay-stricter"),
+        pytest.param(["Crawl-delay: 5", "Crawl-delay: 5"], 5.0, 2, id="tie-first-line"),
+        pytest.param(["Crawl-delay: 5", "Crawl-delay: 1"], 5.0, 2, id="repeated-strictest"),
+        pytest.param(["Crawl-delay: soon", "Crawl-delay: 2"], 2.0, 3, id="unreadable-skipped"),
+    ],
+)
+def test_crawl_delay_of_a_group(lines: list[str], seconds: float, line: int):
+    robots = RobotsTxt.parse("\n".join(["User-agent: *", *lines, "Disallow: /x"]))
+    delay = robots.group_for("TestBot").crawl_delay
+    assert delay is not None
+    assert (delay.seconds, delay.line.number) == (seconds, line)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Crawl-delay: -1",
+        "Crawl-delay: 1e3",
+        "Crawl-delay: inf",
+        "Crawl-delay: nan",
+        "Crawl-delay: 10s",
+        "Crawl-delay: " + "9" * 400,  # a float that reads as infinity
+        "Crawl-delay:",
+        "Request-rate: 0/5",
+        "Request-rate: 1/5x",
+        "Request-rate: 1/5s whenever",
+        "Request-rate: five/1",
+        "Request-rate: " + "9" * 5000 + "/1",  # more digits than int() reads: 0 s, never an error
+    ],
+)
+def test_unreadable_values_ask_for_no_delay(value: str):
+    delay = RobotsTxt.parse(f"User-agent: *\n{value}\n").group_for("TestBot").crawl_delay
+    assert delay is None or delay.seconds == 0
+
+
+def test_crawl_delay_belongs_to_its_group_and_merges_with_it():
+    body = (
+        "Crawl-delay: 60\n"  # before any group: belongs to none
+        "User-agent: FooBot\n"
+        "Crawl-delay: 2\n"
+        "User-agent: BarBot\n"  # the same group: Crawl-delay is not a rule (RFC 9309 §2.2.4)
+        "Disallow: /x\n"
+        "User-agent: *\n"
+        "Disallow: /y\n"
+        "User-agent: FooBot\n"
+        "Request-rate: 1/4\n"
+    )
+    robots = RobotsTxt.parse(body)
+    assert robots.group_for("FooBot").crawl_delay.seconds == 4.0  # merged: the stricter line, 9
+    assert robots.group_for("BarBot").crawl_delay.seconds == 2.0
+    assert robots.group_for("BarBot").match("/x") is not None
+    assert robots.group_for("QuxBot").crawl_delay is None
+    assert [ext.name for ext in robots.global_extensions] == ["crawl-delay"]
+
+
 # --------------------------------------------------------------------------- size and limit
 
 

@@ -601,10 +601,15 @@ def reference_tokens(pattern: str) -> tuple[list[str | None], bool, int]:
     anchored = pattern.endswith("$")
     body = pattern[:-1] if anchored else pattern
     tokens: list[str | None] = []
-    for i, piece in enumerate(body.split("*")):
+    pieces = body.split("*")
+    for i, piece in enumerate(pieces):
         if i:
             tokens.append(None)
-        tokens.extend(normalize_path(piece))
+        # A lone '%' ending a piece that a '*' or the unanchored end follows begins an escape.
+        if piece.endswith("%") and (i < len(pieces) - 1 or not anchored):
+            tokens.extend(normalize_path(piece[:-1]) + "%")
+        else:
+            tokens.extend(normalize_path(piece))
     return tokens, anchored, len(tokens) + anchored
 
 

@@ -68,6 +68,8 @@ KEYS = (
     "DisallowAITraining",
     "AllowAITraining",
     "Crawl-delay",
+    "crawl delay",
+    "Request-rate",
     "Host",
     "Noindex",
     "User-agen",
@@ -83,6 +85,7 @@ EXTENSION_VALUES = (
     "https://a.example/license.xml",
     "/license.xml",
     "10",
+    "1/5s",
     "",
 )
 _pattern_values = st.text(st.sampled_from("/ab*$%?=.~é"), max_size=12).map(lambda p: "/" + p)
@@ -297,6 +300,9 @@ RECORDS = {
     "disallowaitraining": "disallowaitraining",
     "allowaitraining": "allowaitraining",
     "crawl-delay": "crawl-delay",
+    "crawl delay": "crawl-delay",
+    "request-rate": "request-rate",
+    "request rate": "request-rate",
 }
 
 
