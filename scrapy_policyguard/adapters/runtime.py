@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from .._version import __version__
+from ..core.access import RobotsAccess
 from ..core.blocklist import Blocklist, BlocklistError, load_blocklists
 from ..core.budget import Budget
 from ..core.bundled import bundled_agents, bundled_packs
@@ -36,7 +37,7 @@ from .audit import AuditLog, Record, audit_path
 from .crawl_delay import CrawlDelays
 from .document_events import DocumentReporter
 from .documents import DocumentEvent, SiteRegistry
-from .fetch import DocumentFetcher, DocumentKind
+from .fetch import DocumentFetcher
 from .media import MediaDecisions
 from .outcomes import Outcomes
 from .robot_parser import RobotParser
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-    from ..core.access import RobotsAccess
     from ..core.agents import AgentCatalogue
 
 __all__ = ["GuardRuntime"]
@@ -212,7 +212,7 @@ class GuardRuntime:
 
     def _document_fetched(self, event: DocumentEvent) -> None:
         delay = None
-        if event.kind is DocumentKind.ROBOTS:
+        if isinstance(event.value, RobotsAccess):  # a robots.txt fetch
             delay = self.crawl_delays.update(event.origin, event.value)
         self._reporter(event, delay)
 
