@@ -8,7 +8,8 @@ from the records with the same table when a log has no totals (a killed crawl).
 Reconciliations the table keeps: every request the middleware sees counts in exactly one of
 ``requests/allowed``, ``requests/denied`` and ``requests/overridden`` (``would_deny`` and
 ``marked`` are parts of ``allowed``); ``items/seen`` = ``items/kept`` + ``items/dropped``, and
-``items/allowed`` + ``items/denied`` = ``items/kept``.
+``items/allowed`` + ``items/denied`` = ``items/kept``; ``recheck/captures`` = ``recheck/kept`` +
+``recheck/removed``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NO_ORIGIN",
+    "NO_URL",
     "STATS_PREFIX",
     "TALLIES",
     "ItemAction",
     "Ledger",
     "OriginCount",
+    "RecheckAction",
     "RequestAction",
     "ResponseAction",
     "Tally",
@@ -39,6 +42,8 @@ __all__ = [
 STATS_PREFIX = "policyguard/"
 #: The origin counted for items that came from no response.
 NO_ORIGIN = "(no response)"
+#: The origin counted for re-checked captures whose URL could not be read.
+NO_URL = "(no URL)"
 
 
 class RequestAction(TextEnum):
@@ -67,6 +72,14 @@ class ItemAction(TextEnum):
     DROPPED = "dropped"
 
 
+class RecheckAction(TextEnum):
+    """Where ``policyguard recheck`` put a capture of collected data (a JSON Lines line, the WARC
+    records of one fetch)."""
+
+    KEPT = "kept"
+    REMOVED = "removed"
+
+
 class OriginCount(TextEnum):
     """The per-origin counts of the ``totals`` record."""
 
@@ -79,6 +92,8 @@ class OriginCount(TextEnum):
     ITEMS_ALLOWED = "items_allowed"
     ITEMS_DENIED = "items_denied"
     ITEMS_DROPPED = "items_dropped"
+    CAPTURES_KEPT = "captures_kept"
+    CAPTURES_REMOVED = "captures_removed"
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ class Tally:
     origin: tuple[OriginCount, ...]
 
 
-Action = RequestAction | ResponseAction | ItemAction
+Action = RequestAction | ResponseAction | ItemAction | RecheckAction
 _O = OriginCount
 
 TALLIES: Mapping[tuple[Record, Action], Tally] = {
@@ -124,6 +139,12 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     ),
     (Record.ITEM, ItemAction.DROPPED): Tally(
         ("items/seen", "items/dropped"), "items/dropped", (_O.ITEMS_DROPPED,)
+    ),
+    (Record.RECHECK, RecheckAction.KEPT): Tally(
+        ("recheck/captures", "recheck/kept"), None, (_O.CAPTURES_KEPT,)
+    ),
+    (Record.RECHECK, RecheckAction.REMOVED): Tally(
+        ("recheck/captures", "recheck/removed"), "recheck/removed", (_O.CAPTURES_REMOVED,)
     ),
 }
 

@@ -30,6 +30,7 @@ class Record(TextEnum):
     REQUEST = "request"  # each denied, marked or overridden request (all with POLICYGUARD_AUDIT_ALL)
     RESPONSE = "response"  # a response whose own headers or markup deny the purpose
     ITEM = "item"  # each dropped or denied item (all with POLICYGUARD_AUDIT_ALL)
+    RECHECK = "recheck"  # policyguard recheck: each removed capture (all with POLICYGUARD_AUDIT_ALL)
     ORIGIN = "origin"  # an origin's counts so far, when the bounded per-origin table drops them
     TOTALS = "totals"  # last: the policyguard/ stats and the per-origin counts still held
 

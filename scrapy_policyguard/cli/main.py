@@ -3,6 +3,8 @@
 policyguard check URL [--purpose P] [--robots FILE | --fetch] ...   decide one URL, with evidence
 policyguard rules list | show ID | validate [PATHS]                  the platform-terms rule packs
 policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
+policyguard recheck INPUT... --out DIR [--purpose P] [--user-agent T]    split collected data (WARC,
+                                                                      JSON Lines) by today's opt-outs
 policyguard demo                                                      run the bundled demo crawl
 """
 
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, report, rules
+from . import check, demo, recheck, report, rules
 
 __all__ = ["main"]
 
@@ -25,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check, rules, report, demo):
+    for module in (check, rules, report, recheck, demo):
         module.register(commands)
     return parser
 

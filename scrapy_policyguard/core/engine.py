@@ -13,7 +13,7 @@ itself says (headers, HTML).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .access import AccessState, RobotsAccess
@@ -66,6 +66,30 @@ class Policy:
                 "use letters, '_' and '-' only (RFC 9309 §2.2.1), e.g. 'ExampleBot'"
             )
 
+    def read_response(
+        self,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        html: str | bytes | object | None,
+        *,
+        is_image: bool = False,
+        captured: str | None = None,
+    ) -> ResponseFacts:
+        """The statements of one response's headers and HTML (RSL documents still to fetch).
+
+        Needs no site documents, so an archived response (``captured``: its date) is read as soon
+        as it is met, and only the small facts wait for its origin's documents.
+        """
+        header_signals = read_headers(
+            headers, url=url, own_token=self.user_agent, is_image=is_image, legacy_usage=self.legacy_usage
+        )
+        html_signals = (
+            read_html(html, url=url, own_token=self.user_agent, is_image=is_image)
+            if html is not None
+            else None
+        )
+        return ResponseFacts(header_signals, html_signals, captured=captured)
+
 
 def robots_url_of(url: str) -> str:
     return origin_of(url) + "/robots.txt"
@@ -93,11 +117,16 @@ class SiteDocuments:
 
 @dataclass(frozen=True)
 class ResponseFacts:
-    """What a response added: its header and HTML statements, and the RSL documents they named."""
+    """What a response added: its header and HTML statements, and the RSL documents they named.
+
+    ``captured`` is the date of an archived response (a WARC record's WARC-Date) when the facts were
+    read from a capture instead of a response fetched now: every statement they add says so.
+    """
 
     headers: ResponseSignals | None = None
     html: ResponseSignals | None = None
     licenses: Mapping[str, RslDocument | str] = field(default_factory=dict)
+    captured: str | None = None
 
     @property
     def license_urls(self) -> list[str]:
@@ -119,7 +148,7 @@ class ResponseFacts:
         for index, text in enumerate(inline):
             key = f"{url}#inline-rsl-{index}"
             documents[key] = parse_license(text, key)
-        return ResponseFacts(self.headers, self.html, documents)
+        return ResponseFacts(self.headers, self.html, documents, self.captured)
 
 
 class CrawlPermission:
@@ -206,6 +235,13 @@ class CrawlPermission:
             self._details[allow],
             _CRAWL_ALLOWED if allow else _DENY_ALL,
         )
+
+
+def _captured(evidence: Evidence, response: ResponseFacts | None) -> Evidence:
+    """``evidence`` marked with the capture date when the response is an archived one."""
+    if response is None or response.captured is None:
+        return evidence
+    return replace(evidence, captured=response.captured)
 
 
 def _usable(documents: Mapping[str, RslDocument | str]) -> list[RslDocument]:
@@ -321,6 +357,8 @@ class SitePolicy:
             tdm = self._tdm_cache[file_values]
         else:
             tdm = tdm_evidence(file_values, header_tdm, html_tdm)
+            if tdm is not None:  # the capture's header or meta took part in it
+                tdm = _captured(tdm, response)
         if tdm is not None:
             items.append(tdm)
         if self._tdm_note is not None:
@@ -328,20 +366,22 @@ class SitePolicy:
         # RSL: licences the page names replace the site-wide ones robots.txt names.
         page_docs = response.licenses if response is not None else {}
         if _usable(page_docs):
-            items.extend(
-                rsl_evidence(_usable(page_docs), url, path, self.policy.agreements, channel="the response")
+            page_licences = rsl_evidence(
+                _usable(page_docs), url, path, self.policy.agreements, channel="the response"
             )
+            items.extend(_captured(e, response) for e in page_licences)
         elif self._rsl_docs:
             items.extend(self._site_licences(path))
         items.extend(self._license_notes)
         if response is not None:
-            items.extend(_license_notes(page_docs, "the response"))
+            said = _license_notes(page_docs, "the response")
             for signals in (response.headers, response.html):
                 if signals is not None:
-                    items.extend(signals.evidence)
-            items.extend(
+                    said.extend(signals.evidence)
+            said.extend(
                 Evidence(Source.RESPONSE, "could not be read", url, warning) for warning in response.warnings
             )
+            items.extend(_captured(e, response) for e in said)
         return items
 
     def decide(self, url: str, purpose: Purpose, path: str | None = None) -> Decision:
@@ -369,14 +409,7 @@ class SitePolicy:
         is_image: bool = False,
     ) -> ResponseFacts:
         """The statements of one response's headers and HTML (RSL documents still to fetch)."""
-        token = self.policy.user_agent
-        header_signals = read_headers(
-            headers, url=url, own_token=token, is_image=is_image, legacy_usage=self.policy.legacy_usage
-        )
-        html_signals = (
-            read_html(html, url=url, own_token=token, is_image=is_image) if html is not None else None
-        )
-        return ResponseFacts(header_signals, html_signals)
+        return self.policy.read_response(url, headers, html, is_image=is_image)
 
 
 def robots_licence_urls(access: RobotsAccess | None, user_agent: str) -> tuple[str, ...]:

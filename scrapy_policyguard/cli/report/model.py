@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, RequestAction, ResponseAction
+from ...adapters.accounting import (
+    NO_ORIGIN,
+    TALLIES,
+    ItemAction,
+    OriginCount,
+    RecheckAction,
+    RequestAction,
+    ResponseAction,
+)
 from ...adapters.audit import Record
 from ...core.paths import origin_of
 
@@ -131,6 +139,8 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
     (OriginCount.ITEMS_ALLOWED, "items allowed"),
     (OriginCount.ITEMS_DENIED, "items kept, denied"),
     (OriginCount.ITEMS_DROPPED, "items dropped"),
+    (OriginCount.CAPTURES_KEPT, "captures kept"),
+    (OriginCount.CAPTURES_REMOVED, "captures removed"),
 )
 
 
@@ -143,7 +153,16 @@ def _counted(record: dict[str, Any]) -> tuple[OriginCount, ...]:
     return tally.origin
 
 
-_ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
+_ACTIONS: dict[str, Any] = {
+    "request": RequestAction,
+    "response": ResponseAction,
+    "item": ItemAction,
+    "recheck": RecheckAction,
+}
+#: The actions of request, response and recheck records whose evidence explains a denial.
+_DENIALS = frozenset(
+    {RequestAction.BLOCKED, RequestAction.WOULD_BLOCK, RequestAction.MARKED, RecheckAction.REMOVED}
+)
 
 
 def load_report(path: Path, crawl_id: str | None = None) -> Report:
@@ -186,11 +205,12 @@ def load_report(path: Path, crawl_id: str | None = None) -> Report:
             entry = origin(record["origin"])
             entry.counts.update(record.get("counts") or {})
             entry.unsettled.clear()
-        elif kind in ("request", "response"):
+        elif kind in ("request", "response", "recheck"):
             url = record.get("url")
-            entry = origin(origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
+            name = record.get("origin") or (origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
+            entry = origin(name)
             entry.unsettled.update(_counted(record))
-            if record.get("action") in ("blocked", "would-block", "marked"):
+            if record.get("action") in _DENIALS:
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
                 for evidence in record.get("evidence", []):
