@@ -70,7 +70,7 @@ logger = logging.getLogger("scrapy_policyguard")
 AUDIT_NAME = "audit.jsonl"
 #: Captures read between two turns of the reactor.
 PAUSE_EVERY = 64
-#: Progress bar refreshes its origin count at most this often (captures).
+#: The progress bar's origin and capture counts are refreshed every so many records.
 _POSTFIX_EVERY = 512
 
 
@@ -146,6 +146,7 @@ class _Rechecker:
         self.purpose = runtime.settings.purpose
         self.window = max(1, min(job.window, runtime.settings.max_origins))
         self.bar: tqdm[Any] | None = None
+        self._postfix_at = 0
 
     async def run(self) -> None:
         datasets = [
@@ -169,6 +170,7 @@ class _Rechecker:
                     await self._split(dataset, output, summary)
                 finally:
                     output.close()
+                    self._progress(0, summary, final=True)
                 if not self.engine.running:
                     return
         finally:
@@ -266,16 +268,17 @@ class _Rechecker:
             fields["captured"] = capture.date
         self.runtime.outcomes.recheck(capture.url, decision, action, **fields)
 
-    def _progress(self, records: int, summary: InputSummary) -> None:
+    def _progress(self, records: int, summary: InputSummary, *, final: bool = False) -> None:
         bar = self.bar
         if bar is None or bar.disable:
             return
         bar.update(records)
-        if bar.n % _POSTFIX_EVERY < records:
+        if final or bar.n >= self._postfix_at:
+            self._postfix_at = bar.n + _POSTFIX_EVERY
             stats = self.runtime.crawler.stats
             origins = stats.get_value("policyguard/robots/fetched", 0) if stats is not None else 0
             bar.set_postfix_str(
-                f"{origins} origins resolved, {summary.kept} kept, {summary.removed} removed", refresh=False
+                f"{origins} origins resolved, {summary.kept} kept, {summary.removed} removed", refresh=final
             )
 
 

@@ -48,6 +48,7 @@ HTML_LIMIT = 8 * 1024 * 1024
 #: malformed file cannot make one capture hold the whole file.
 MAX_RECORDS = 64
 _FACT_RECORDS = ("response", "revisit")
+_CODINGS = frozenset({"content-encoding", "transfer-encoding"})
 
 
 @dataclass
@@ -159,13 +160,13 @@ class WarcDataset(Dataset):
         content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
         is_image = content_type.strip().lower().startswith("image/")
         html: str | None = None
-        # Scrapy's own choice of response class, so a capture is read as the crawl reads a page.
+        # Scrapy's own choice of response class, so a capture is read as the crawl reads a page: as
+        # after HttpCompressionMiddleware, the body is read decoded (warcio's content_stream).
+        decoded = Headers([(n, v) for n, v in pairs if n.lower() not in _CODINGS], encoding="utf-8")
         if (
             record.rec_type == "response"
             and not is_image
-            and issubclass(
-                responsetypes.from_args(headers=Headers(pairs, encoding="utf-8"), url=uri), HtmlResponse
-            )
+            and issubclass(responsetypes.from_args(headers=decoded, url=uri), HtmlResponse)
         ):
             try:
                 body = record.content_stream().read(HTML_LIMIT)
