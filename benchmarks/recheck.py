@@ -44,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 TOKEN = "BenchBot"
+#: Part of the generated file's name: a change to generate() must change it.
+GENERATOR = "v1"
 MODES = ("read", "recheck", "recheck-1/4")
 
 
@@ -67,7 +69,7 @@ def generate(path: Path, records: int, origins: int) -> None:
 
     order = [i % origins for i in range(records)]
     random.Random(7).shuffle(order)
-    partial = path.with_suffix(".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")  # another run may generate it too
     with partial.open("wb") as handle:
         writer = WARCWriter(handle, gzip=True)
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "policyguard benchmark"}))
@@ -89,7 +91,7 @@ def generate(path: Path, records: int, origins: int) -> None:
 
 
 def warc_for(records: int, origins: int) -> Path:
-    path = Path(tempfile.gettempdir()) / f"policyguard-recheck-{records}x{origins}.warc.gz"
+    path = Path(tempfile.gettempdir()) / f"policyguard-recheck-{GENERATOR}-{records}x{origins}.warc.gz"
     if not path.exists():
         started = time.perf_counter()
         generate(path, records, origins)

@@ -146,7 +146,7 @@ class _Rechecker:
         self.purpose = runtime.settings.purpose
         self.window = max(1, min(job.window, runtime.settings.max_origins))
         self.bar: tqdm[Any] | None = None
-        self._postfix_at = 0
+        self._postfix_at: float = 0
 
     async def run(self) -> None:
         datasets = [
@@ -180,27 +180,29 @@ class _Rechecker:
         queue: deque[_Pending] = deque()
         broken: DatasetError | None = None
         try:
-            for read, capture in enumerate(dataset.captures(), 1):
-                queue.append(self._start(capture))
-                self._flush(queue, output, summary)
-                while len(queue) >= self.window:
-                    await self._wait(queue[0])
+            try:
+                for read, capture in enumerate(dataset.captures(), 1):
+                    queue.append(self._start(capture))
                     self._flush(queue, output, summary)
-                if read % PAUSE_EVERY == 0:
-                    await _turn()
-                if not self.engine.running:
-                    break
-        except DatasetError as exc:
-            broken = exc  # what was read before the break is still decided and written
-        while queue and self.engine.running:
-            await self._wait(queue[0])
-            self._flush(queue, output, summary)
-        if queue:
-            self.result.error = (
-                f"the re-check was stopped: {dataset.path} from {queue[0].capture.where} on, and any "
-                "input after it, is in neither output"
-            )
-        elif broken is not None:
+                    while len(queue) >= self.window:
+                        await self._wait(queue[0])
+                        self._flush(queue, output, summary)
+                    if read % PAUSE_EVERY == 0:
+                        await _turn()
+                    if not self.engine.running:
+                        break
+            except DatasetError as exc:
+                broken = exc  # what was read before the break is still decided and written
+            while queue and self.engine.running:
+                await self._wait(queue[0])
+                self._flush(queue, output, summary)
+        finally:  # also when the crawl is stopped while this waits (the await is cancelled)
+            if queue:
+                self.result.error = (
+                    f"the re-check was stopped: {dataset.path} from {queue[0].capture.where} on, and any "
+                    "input after it, is in neither output"
+                )
+        if broken is not None and not queue:
             raise broken
 
     def _start(self, capture: Capture) -> _Pending:

@@ -7,6 +7,7 @@ receives during the re-check shows that each origin's documents are fetched once
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -225,3 +226,30 @@ async def test_a_broken_warc_stops_with_where_and_why(web: LocalWeb, tmp_path: P
     # Both fetches before the break were decided and written (warcinfo + 3 records in each output).
     out = tmp_path / "out"
     assert [len(warc_records(out / part / source.name)) for part in ("kept", "removed")] == [4, 4]
+
+
+@coroutine_test
+async def test_a_recheck_stopped_midway_says_what_is_in_neither_output(web: LocalWeb, tmp_path: Path) -> None:
+    web.add("fast.test", "/robots.txt", OPEN)
+    web.add("slow.test", "/robots.txt", Reply(body=OPEN, stall=True))
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, ["http://fast.test/a", "http://slow.test/b", "http://fast.test/c"])
+    settings = recheck_settings(out=tmp_path / "out", user_agent=TOKEN)
+    settings.set("RETRY_ENABLED", False)
+    result = RecheckResult()
+    crawler = Crawler(RecheckSpider, settings)
+    running = asyncio.ensure_future(
+        crawler.crawl_async(job=RecheckJob((source,), tmp_path / "out"), result=result)
+    )
+    while not web.count("slow.test", "/robots.txt"):
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    await crawler.stop_async()
+    await running
+
+    assert result.error == (
+        f"the re-check was stopped: {source} from docs.jsonl:2 on, "
+        "and any input after it, is in neither output"
+    )
+    assert (tmp_path / "out" / "kept" / source.name).read_bytes() == source.read_bytes().splitlines(True)[0]
+    assert (tmp_path / "out" / "removed" / source.name).read_bytes() == b""

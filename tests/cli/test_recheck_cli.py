@@ -128,6 +128,15 @@ def test_json_outcome(sites: LocalWeb, inputs: list[Path], tmp_path: Path) -> No
     assert "records/s" not in run.err  # no bar when stderr is not a terminal
 
 
+# Bad options stop the command before its crawl starts, so these run in-process.
+
+
+def in_process(capsys: pytest.CaptureFixture[str], *argv: object) -> Run:
+    code = main(["recheck", *map(str, argv)])
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -141,29 +150,42 @@ def test_json_outcome(sites: LocalWeb, inputs: list[Path], tmp_path: Path) -> No
     ],
 )
 def test_bad_options_exit_2_before_anything_is_fetched(
-    sites: LocalWeb, inputs: list[Path], tmp_path: Path, options: list[str], message: str
+    sites: LocalWeb,
+    inputs: list[Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    options: list[str],
+    message: str,
 ) -> None:
-    run = policyguard("recheck", *inputs, "--out", tmp_path / "out", *options)
+    run = in_process(capsys, *inputs, "--out", tmp_path / "out", *options)
     assert (run.code, sites.seen) == (2, [])
     assert message in run.err
     assert not (tmp_path / "out" / "kept").exists()
 
 
-def test_inputs_it_cannot_read_or_would_overwrite_exit_2(tmp_path: Path) -> None:
+def test_inputs_it_cannot_read_or_would_overwrite_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
-    run = policyguard("recheck", text, "--out", tmp_path / "out", "--user-agent", TOKEN)
+    run = in_process(capsys, text, "--out", out, "--user-agent", TOKEN)
     assert run.code == 2 and "not a format recheck reads; it reads WARC (.warc .warc.gz)" in run.err
-    run = policyguard("recheck", tmp_path / "missing.warc", "--out", tmp_path / "out", "--user-agent", TOKEN)
+    run = in_process(capsys, tmp_path / "missing.warc", "--out", out, "--user-agent", TOKEN)
     assert run.code == 2 and "missing.warc: no such file" in run.err
     (tmp_path / "x").mkdir()
     first, second = tmp_path / "a.jsonl", tmp_path / "x" / "a.jsonl"
     write_jsonl(first, [])
     write_jsonl(second, [])
-    run = policyguard("recheck", first, second, "--out", tmp_path / "out", "--user-agent", TOKEN)
+    run = in_process(capsys, first, second, "--out", out, "--user-agent", TOKEN)
     assert run.code == 2 and "inputs share a file name (a.jsonl)" in run.err
-    (tmp_path / "out" / "kept").mkdir(parents=True)
-    (tmp_path / "out" / "kept" / "a.jsonl").write_text("earlier\n")
-    run = policyguard("recheck", first, "--out", tmp_path / "out", "--user-agent", TOKEN)
+    (out / "kept").mkdir(parents=True)
+    (out / "kept" / "a.jsonl").write_text("earlier\n")
+    run = in_process(capsys, first, "--out", out, "--user-agent", TOKEN)
     assert run.code == 2 and "use --overwrite to replace it" in run.err
-    assert (tmp_path / "out" / "kept" / "a.jsonl").read_text() == "earlier\n"
+    assert (out / "kept" / "a.jsonl").read_text() == "earlier\n"
+    inside = out / "kept" / "a.jsonl"
+    run = in_process(capsys, inside, "--out", out, "--user-agent", TOKEN, "--overwrite")
+    assert run.code == 2
+    assert run.err.strip() == f"policyguard recheck: {inside} is an output of this run: choose another --out"
