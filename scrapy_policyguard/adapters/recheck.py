@@ -18,9 +18,13 @@ never dropped while captures of the same window still need it. Memory does not g
 number of records. Every :data:`PAUSE_EVERY` captures the reader lets the reactor run, so the
 downloads progress while a large input is read.
 
-A capture that cannot be decided (no URL, or a failure in our own code) is removed: nothing is
-kept that was not checked. When the crawl is stopped before the end, the captures not yet written
-are in neither output, and the result says so.
+An origin whose robots.txt is unreachable now (5xx, 429, network failure) has every capture
+removed: RFC 9309 §2.3.1.4 (https://www.rfc-editor.org/rfc/rfc9309, read 2026-12-06) says complete
+disallow. Published re-checks of training data counted it as allowed and read robots.txt alone,
+per domain (Apertus, https://arxiv.org/abs/2504.06219, read 2026-12-06). A capture that cannot be
+decided (no URL, or a failure in our own code) is removed too: nothing is kept that was not
+checked. When the crawl is stopped before the end, the captures not yet written are in neither
+output, and the result says so.
 """
 
 from __future__ import annotations
@@ -300,6 +304,12 @@ class RecheckSpider(scrapy.Spider):
             await _Rechecker(GuardRuntime.of(self.crawler), self.job, self.result, engine).run()
         except DatasetError as exc:
             self.result.error = str(exc)
+            raise CloseSpider("recheck_failed") from None
+        except Exception as exc:  # an output that cannot be written, say: the run fails, loudly
+            logger.error("recheck failed", exc_info=True)
+            self.result.error = (
+                f"the re-check failed: {describe_failure(exc)}; the outputs hold only what was written before"
+            )
             raise CloseSpider("recheck_failed") from None
         return
         yield  # an async generator that yields nothing: the crawl fetches documents only

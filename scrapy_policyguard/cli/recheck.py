@@ -72,6 +72,8 @@ def register(commands: Any) -> None:
 
 
 def _check_inputs(inputs: list[Path], out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file: name a folder")
     names: Counter[str] = Counter(path.name for path in inputs)
     twice = sorted(name for name, count in names.items() if count > 1)
     if twice:

@@ -7,7 +7,9 @@ gzip member), which is what copying records as they are needs. FastWARC parses f
 compiled extension; ``benchmarks/recheck.py`` shows what reading costs beside the rest.
 
 Records of one fetch go together: adjacent ``request``, ``response`` and ``metadata`` records
-linked by ``WARC-Concurrent-To`` (WARC 1.1 §5.7) and naming the same ``WARC-Target-URI`` are one
+linked by ``WARC-Concurrent-To`` (WARC 1.1 §5.7,
+https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/, read 2026-12-06)
+and naming the same ``WARC-Target-URI`` are one
 capture, decided once and copied to one output, so a removed page leaves no request or metadata
 record of it behind. Each record's bytes run from its offset to the next record's (the blank lines
 that end an uncompressed record included), so the copies are valid WARC files whose records are

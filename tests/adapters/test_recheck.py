@@ -253,3 +253,16 @@ async def test_a_recheck_stopped_midway_says_what_is_in_neither_output(web: Loca
     )
     assert (tmp_path / "out" / "kept" / source.name).read_bytes() == source.read_bytes().splitlines(True)[0]
     assert (tmp_path / "out" / "removed" / source.name).read_bytes() == b""
+
+
+@coroutine_test
+async def test_an_output_that_cannot_be_written_fails_the_run(web: LocalWeb, tmp_path: Path) -> None:
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, ["http://open.test/plain"])
+    (tmp_path / "out" / "kept" / source.name).mkdir(parents=True)
+
+    result = await recheck([source], tmp_path / "out")
+
+    assert result.error is not None
+    assert result.error.startswith("the re-check failed: IsADirectoryError")
+    assert web.seen == []

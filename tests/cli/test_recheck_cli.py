@@ -185,6 +185,8 @@ def test_inputs_it_cannot_read_or_would_overwrite_exit_2(
     run = in_process(capsys, first, "--out", out, "--user-agent", TOKEN)
     assert run.code == 2 and "use --overwrite to replace it" in run.err
     assert (out / "kept" / "a.jsonl").read_text() == "earlier\n"
+    run = in_process(capsys, first, "--out", first, "--user-agent", TOKEN)
+    assert run.code == 2 and f"--out {first} is a file: name a folder" in run.err
     inside = out / "kept" / "a.jsonl"
     run = in_process(capsys, inside, "--out", out, "--user-agent", TOKEN, "--overwrite")
     assert run.code == 2
