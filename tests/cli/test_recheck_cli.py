@@ -8,6 +8,7 @@ inherits.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,13 +36,14 @@ class Run:
         return json.loads(self.out)
 
 
-def policyguard(*argv: object) -> Run:
+def policyguard(*argv: object, env: dict[str, str] | None = None) -> Run:
     done = subprocess.run(
         [str(Path(sys.executable).with_name("policyguard")), *map(str, argv)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
     return Run(done.returncode, done.stdout, done.stderr)
 
@@ -110,9 +112,21 @@ def test_recheck_splits_the_inputs_writes_an_audit_trail_and_prints_what_it_did(
     }
 
 
-def test_json_outcome(sites: LocalWeb, inputs: list[Path], tmp_path: Path) -> None:
-    run = policyguard("recheck", inputs[0], "--out", tmp_path / "out", "--user-agent", TOKEN, "--json")
+def test_a_projects_settings_module_gives_the_token_and_its_settings(
+    sites: LocalWeb, inputs: list[Path], tmp_path: Path
+) -> None:
+    """``--settings``: the token from the project's USER_AGENT, its POLICYGUARD_AUDIT_ALL;
+    the JSON outcome."""
+    (tmp_path / "myproject_settings.py").write_text(
+        f'USER_AGENT = "{TOKEN}/2.0 (+https://example.org/bot)"\nPOLICYGUARD_AUDIT_ALL = True\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = tmp_path / "out"
+    run = policyguard(
+        "recheck", inputs[0], "--out", out, "--settings", "myproject_settings", "--json", env=env
+    )
     assert run.code == 0, run.err
+    assert run.json["user_agent"] == TOKEN
     assert run.json["inputs"] == [
         {
             "path": str(inputs[0]),
@@ -126,6 +140,9 @@ def test_json_outcome(sites: LocalWeb, inputs: list[Path], tmp_path: Path) -> No
         }
     ]
     assert "records/s" not in run.err  # no bar when stderr is not a terminal
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert audit[0]["user_agent"]["setting"] == "USER_AGENT"
+    assert [r["action"] for r in audit if r["record"] == "recheck"] == ["kept", "removed", "removed"]
 
 
 # Bad options stop the command before its crawl starts, so these run in-process.
