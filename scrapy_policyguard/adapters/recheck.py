@@ -165,7 +165,7 @@ class _Rechecker:
         )
         try:
             for dataset in datasets:
-                summary = InputSummary(str(dataset.path), dataset.kind)
+                summary = InputSummary(str(dataset.path), str(dataset.kind))
                 self.result.inputs.append(summary)
                 output = dataset.split_output(
                     self.job.out / "kept" / dataset.path.name, self.job.out / "removed" / dataset.path.name

@@ -11,14 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base import Capture, Dataset, DatasetError, SplitOutput
+from .base import Capture, Dataset, DatasetError, DatasetKind, SplitOutput
 from .jsonl import JsonLinesDataset
 from .warc import WarcDataset
 
 if TYPE_CHECKING:
     from ..core.engine import Policy
 
-__all__ = ["SUFFIXES", "Capture", "Dataset", "DatasetError", "SplitOutput", "check_input", "open_dataset"]
+__all__ = [
+    "SUFFIXES",
+    "Capture",
+    "Dataset",
+    "DatasetError",
+    "DatasetKind",
+    "SplitOutput",
+    "check_input",
+    "open_dataset",
+]
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -26,8 +35,8 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 SUFFIXES = {"WARC": WARC_SUFFIXES, "JSON Lines": JSONL_SUFFIXES}
 
 
-def check_input(path: Path) -> str:
-    """The format of ``path`` (``warc`` or ``jsonl``); a missing file or unknown format raises."""
+def check_input(path: Path) -> DatasetKind:
+    """The format of ``path``, by its name; a missing file or unknown format raises."""
     name = path.name.lower()
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")

@@ -20,13 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from ..core.text_enum import TextEnum
+
 if TYPE_CHECKING:
     from ..core.engine import ResponseFacts
 
-__all__ = ["COPY_CHUNK", "Capture", "Dataset", "DatasetError", "SplitOutput"]
+__all__ = ["COPY_CHUNK", "Capture", "Dataset", "DatasetError", "DatasetKind", "SplitOutput"]
 
 #: Bytes copied at a time from the input to an output.
 COPY_CHUNK = 1024 * 1024
+
+
+class DatasetKind(TextEnum):
+    """The input formats, as the CLI's summary and the audit trail name them."""
+
+    WARC = "warc"
+    JSON_LINES = "jsonl"
 
 
 class DatasetError(ValueError):
@@ -98,8 +107,7 @@ class SplitOutput:
 class Dataset(ABC):
     """One input file of a known format."""
 
-    #: The format's name, for messages and the audit trail.
-    kind: str
+    kind: DatasetKind
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Capture, Dataset, DatasetError, SplitOutput
+from .base import Capture, Dataset, DatasetError, DatasetKind, SplitOutput
 
 __all__ = ["JsonLinesDataset"]
 
@@ -28,7 +28,7 @@ def field_of(record: Any, path: tuple[str, ...]) -> Any:
 
 
 class JsonLinesDataset(Dataset):
-    kind = "jsonl"
+    kind = DatasetKind.JSON_LINES
 
     def __init__(self, path: Path, url_field: str = "url") -> None:
         super().__init__(path)

@@ -4,16 +4,16 @@ Read with warcio (https://github.com/webrecorder/warcio, read 2026-12-06), the W
 project's streaming WARC reader and writer: pure Python (it installs wherever the plugin does), and
 it reports each record's byte offset in the file (for ``.warc.gz``, the offset of the record's own
 gzip member), which is what copying records as they are needs. FastWARC parses faster but is a
-compiled extension; ``benchmarks/recheck.py`` shows what reading costs beside the rest.
+compiled extension; reading is a small part of a re-check (about 90 of 300 µs of CPU per record in
+``benchmarks/recheck.py``, besides the site documents' fetches).
 
 Records of one fetch go together: adjacent ``request``, ``response`` and ``metadata`` records
 linked by ``WARC-Concurrent-To`` (WARC 1.1 §5.7,
 https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/, read 2026-12-06)
-and naming the same ``WARC-Target-URI`` are one
-capture, decided once and copied to one output, so a removed page leaves no request or metadata
-record of it behind. Each record's bytes run from its offset to the next record's (the blank lines
-that end an uncompressed record included), so the copies are valid WARC files whose records are
-byte-identical to the input's.
+and naming the same ``WARC-Target-URI`` are one capture, decided once and copied to one output, so
+a removed page leaves no request or metadata record of it behind. Each record's bytes run from its
+offset to the next record's (the blank lines that end an uncompressed record included), so the
+copies are valid WARC files whose records are byte-identical to the input's.
 
 The statements a capture carries are read from its ``response`` (or ``revisit``) record: the HTTP
 headers as archived, and for an HTML response the markup (decoded with the charset rules Scrapy
@@ -36,7 +36,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from .base import Capture, Dataset, DatasetError, SplitOutput
+from .base import Capture, Dataset, DatasetError, DatasetKind, SplitOutput
 
 if TYPE_CHECKING:
     from ..core.engine import Policy, ResponseFacts
@@ -90,8 +90,15 @@ def _is_web(uri: str) -> bool:
     return uri.startswith(("http://", "https://"))
 
 
+def _is_html(headers: list[tuple[str, str]], url: str) -> bool:
+    """Scrapy's own choice of response class, so a capture is read as the crawl reads a page; the
+    body is read decoded (warcio's ``content_stream``), as after HttpCompressionMiddleware."""
+    decoded = Headers([(n, v) for n, v in headers if n.lower() not in _CODINGS], encoding="utf-8")
+    return issubclass(responsetypes.from_args(headers=decoded, url=url), HtmlResponse)
+
+
 class WarcDataset(Dataset):
-    kind = "warc"
+    kind = DatasetKind.WARC
 
     def __init__(self, path: Path, policy: Policy) -> None:
         super().__init__(path)
@@ -162,14 +169,7 @@ class WarcDataset(Dataset):
         content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
         is_image = content_type.strip().lower().startswith("image/")
         html: str | None = None
-        # Scrapy's own choice of response class, so a capture is read as the crawl reads a page: as
-        # after HttpCompressionMiddleware, the body is read decoded (warcio's content_stream).
-        decoded = Headers([(n, v) for n, v in pairs if n.lower() not in _CODINGS], encoding="utf-8")
-        if (
-            record.rec_type == "response"
-            and not is_image
-            and issubclass(responsetypes.from_args(headers=decoded, url=uri), HtmlResponse)
-        ):
+        if record.rec_type == "response" and not is_image and _is_html(pairs, uri):
             try:
                 body = record.content_stream().read(HTML_LIMIT)
             except Exception:  # a broken chunked or gzip body: the headers count, "" warns of it
