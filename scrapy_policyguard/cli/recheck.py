@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..datasets import check_input
 from .check import UsageError, _pairs
@@ -114,7 +116,6 @@ def _recheck(args: argparse.Namespace) -> dict[str, Any]:
         )
     _check_inputs(args.inputs, args.out, args.overwrite)
     from scrapy.crawler import CrawlerProcess
-    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from ..adapters.recheck import AUDIT_NAME, RecheckJob, RecheckResult, RecheckSpider, recheck_settings
     from ..adapters.runtime import load_terms
@@ -138,7 +139,7 @@ def _recheck(args: argparse.Namespace) -> dict[str, Any]:
     result = RecheckResult()
     process = CrawlerProcess(settings)
     process.crawl(RecheckSpider, job=job, result=result)
-    with logging_redirect_tqdm() if progress else nullcontext():
+    with logs_above_the_bar() if progress else nullcontext():
         process.start()
     if not result.inputs and result.error is None:
         result.error = "the re-check did not run (see the log above)"
@@ -173,14 +174,53 @@ def _recheck(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+class _AboveTheBar:
+    """A stream that prints through ``tqdm.write``, so a log line appears above the progress bar."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text.removesuffix("\n"), file=self.stream)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextmanager
+def logs_above_the_bar() -> Iterator[None]:
+    """The console log handlers (Scrapy's) write above the progress bar while it runs. tqdm's own
+    ``logging_redirect_tqdm`` replaces the handlers and so loses their level (LOG_LEVEL) and filters;
+    here only their stream changes."""
+    handlers = [
+        handler
+        for handler in logging.getLogger().handlers
+        if type(handler) is logging.StreamHandler and handler.stream in (sys.stderr, sys.stdout)
+    ]
+    streams = [handler.setStream(_AboveTheBar(handler.stream)) for handler in handlers]
+    try:
+        yield
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def render(outcome: dict[str, Any]) -> str:
     lines = [f"policyguard recheck: purpose {outcome['purpose']}, product token {outcome['user_agent']}"]
     for entry in outcome["inputs"]:
         why = ", ".join(f"{source} {count:,}" for source, count in entry["removed_by"].items())
-        both = f"; {entry['copied_to_both']:,} records copied to both" if entry["copied_to_both"] else ""
+        both = (
+            f"; {_count(entry['copied_to_both'], 'record')} copied to both" if entry["copied_to_both"] else ""
+        )
         lines.append(
-            f"  {entry['path']} ({entry['format']}): {entry['records']:,} records, "
-            f"{entry['captures']:,} captures: {entry['kept']:,} kept, {entry['removed']:,} removed"
+            f"  {entry['path']} ({entry['format']}): {_count(entry['records'], 'record')}, "
+            f"{_count(entry['captures'], 'capture')}: {entry['kept']:,} kept, {entry['removed']:,} removed"
             + (f" ({why})" if why else "")
             + both
         )

@@ -92,7 +92,7 @@ def test_recheck_splits_the_inputs_writes_an_audit_trail_and_prints_what_it_did(
         assert f"  {path} ({kind}): " in run.out
         assert (out / "kept" / path.name).is_file() and (out / "removed" / path.name).is_file()
     assert "1 kept, 2 removed (robots.txt 2)" in lines[1]
-    assert lines[1].endswith("; 1 records copied to both")  # the warcinfo record
+    assert lines[1].endswith("; 1 record copied to both")  # the warcinfo record
     assert lines[-1] == f"audit:   {out / 'audit.jsonl'}  (policyguard report {out / 'audit.jsonl'})"
     # The progress bar: records per second and origins resolved.
     assert "records/s" in run.err and "2 origins resolved" in run.err
