@@ -94,8 +94,11 @@ def test_recheck_splits_the_inputs_writes_an_audit_trail_and_prints_what_it_did(
     assert "1 kept, 2 removed (robots.txt 2)" in lines[1]
     assert lines[1].endswith("; 1 record copied to both")  # the warcinfo record
     assert lines[-1] == f"audit:   {out / 'audit.jsonl'}  (policyguard report {out / 'audit.jsonl'})"
-    # The progress bar: records per second and origins resolved.
+    # The progress bar: records per second and origins resolved; log lines above it, at the
+    # command's log level (WARNING).
     assert "records/s" in run.err and "2 origins resolved" in run.err
+    assert "[scrapy_policyguard] WARNING: robots.txt for http://b.test unreachable (HTTP 503)" in run.err
+    assert " INFO: " not in run.err
     assert sorted((s.host, s.path) for s in sites.seen) == [
         ("a.test", "/.well-known/tdmrep.json"),
         ("a.test", "/robots.txt"),
