@@ -10,7 +10,8 @@ Reconciliations the table keeps: every request the middleware sees counts in exa
 ``marked`` are parts of ``allowed``); ``responses/checked`` = ``responses/kept`` +
 ``responses/withheld``, of which ``responses/denied`` were denied by the response itself and
 ``files/dropped`` were media files not stored; ``items/seen`` = ``items/kept`` +
-``items/dropped``, and ``items/allowed`` + ``items/denied`` = ``items/kept``.
+``items/dropped``, and ``items/allowed`` + ``items/denied`` = ``items/kept``;
+``recheck/captures`` = ``recheck/kept`` + ``recheck/removed``.
 :class:`MediaCount` names the counters of media bodies read for embedded statements.
 
 Responses also count their size: the body bytes as the response reached the middleware (after
@@ -35,12 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NO_ORIGIN",
+    "NO_URL",
     "STATS_PREFIX",
     "TALLIES",
     "ItemAction",
     "Ledger",
     "MediaCount",
     "OriginCount",
+    "RecheckAction",
     "RequestAction",
     "ResponseAction",
     "Tally",
@@ -49,6 +52,8 @@ __all__ = [
 STATS_PREFIX = "policyguard/"
 #: The origin counted for items that came from no response.
 NO_ORIGIN = "(no response)"
+#: The origin counted for re-checked captures whose URL could not be read.
+NO_URL = "(no URL)"
 
 
 class RequestAction(TextEnum):
@@ -82,6 +87,14 @@ class ItemAction(TextEnum):
     DROPPED = "dropped"
 
 
+class RecheckAction(TextEnum):
+    """Where ``policyguard recheck`` put a capture of collected data (a JSON Lines line, the WARC
+    records of one fetch)."""
+
+    KEPT = "kept"
+    REMOVED = "removed"
+
+
 class OriginCount(TextEnum):
     """The per-origin counts of the ``totals`` record."""
 
@@ -99,6 +112,8 @@ class OriginCount(TextEnum):
     ITEMS_ALLOWED = "items_allowed"
     ITEMS_DENIED = "items_denied"
     ITEMS_DROPPED = "items_dropped"
+    CAPTURES_KEPT = "captures_kept"
+    CAPTURES_REMOVED = "captures_removed"
 
 
 class MediaCount(TextEnum):
@@ -125,7 +140,7 @@ class Tally:
     size_origin: tuple[OriginCount, ...] = ()
 
 
-Action = RequestAction | ResponseAction | ItemAction
+Action = RequestAction | ResponseAction | ItemAction | RecheckAction
 _O = OriginCount
 
 TALLIES: Mapping[tuple[Record, Action], Tally] = {
@@ -191,6 +206,12 @@ TALLIES: Mapping[tuple[Record, Action], Tally] = {
     ),
     (Record.ITEM, ItemAction.DROPPED): Tally(
         ("items/seen", "items/dropped"), "items/dropped", (_O.ITEMS_DROPPED,)
+    ),
+    (Record.RECHECK, RecheckAction.KEPT): Tally(
+        ("recheck/captures", "recheck/kept"), None, (_O.CAPTURES_KEPT,)
+    ),
+    (Record.RECHECK, RecheckAction.REMOVED): Tally(
+        ("recheck/captures", "recheck/removed"), "recheck/removed", (_O.CAPTURES_REMOVED,)
     ),
 }
 

@@ -31,6 +31,7 @@ class Record(TextEnum):
     RESPONSE = "response"  # a response whose own headers or markup deny the purpose
     ITEM = "item"  # each dropped or denied item (all with POLICYGUARD_AUDIT_ALL)
     CHARGE = "charge"  # each pay-per-crawl page paid (or, in audit mode, that would have been)
+    RECHECK = "recheck"  # policyguard recheck: each removed capture (all with POLICYGUARD_AUDIT_ALL)
     ORIGIN = "origin"  # an origin's counts so far, when the bounded per-origin table drops them
     CACHE = "cache"  # the shared policy cache (Redis) went down, or came back
     TOTALS = "totals"  # last: the policyguard/ stats and the per-origin counts still held

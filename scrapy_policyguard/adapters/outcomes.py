@@ -1,8 +1,9 @@
-"""Each request, response and item outcome: counted by the ledger, audited when it calls for it.
+"""Each request, response, item and re-checked capture: counted by the ledger, audited when it calls
+for it.
 
-Denials, overrides and media files not stored are always audited; allowed requests, unchanged
-responses and allowed items only with POLICYGUARD_AUDIT_ALL, so the trail stays small while the
-``totals`` record still counts everything per origin.
+Denials, overrides, media files not stored and removed captures are always audited; allowed
+requests, unchanged responses, allowed items and kept captures only with POLICYGUARD_AUDIT_ALL, so
+the trail stays small while the ``totals`` record still counts everything per origin.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.paths import origin_of
 from ..core.signals.embedded import C2paState
-from .accounting import NO_ORIGIN, ItemAction, Ledger, MediaCount, RequestAction, ResponseAction
+from .accounting import (
+    NO_ORIGIN,
+    NO_URL,
+    ItemAction,
+    Ledger,
+    MediaCount,
+    RecheckAction,
+    RequestAction,
+    ResponseAction,
+)
 from .audit import AuditLog, Record
 
 if TYPE_CHECKING:
@@ -165,3 +175,18 @@ class Outcomes:
             files_denied=record.files_denied,
             conditions=tag.get("conditions"),
         )
+
+    def recheck(self, url: str, decision: Decision, action: RecheckAction, **fields: Any) -> None:
+        """A capture of collected data kept or removed by ``policyguard recheck``."""
+        removed = action is RecheckAction.REMOVED
+        origin = origin_of(url) if url else NO_URL
+        self.ledger.count(Record.RECHECK, action, origin, _sources(decision) if removed else ())
+        if removed or self.audit_all:
+            self.audit.write(
+                Record.RECHECK,
+                url=url,
+                origin=origin,
+                action=str(action),
+                **fields,
+                **decision_fields(decision),
+            )

@@ -6,6 +6,8 @@ policyguard rules list | show ID | validate [PATHS]                  the platfor
 policyguard report AUDIT.jsonl [--html FILE] [--json]                 read an audit trail
 policyguard summary AUDIT.jsonl... [--html FILE] [--json]             the run for EU reviewers
 policyguard disclose [--format markdown|html|json]                    the crawler information page
+policyguard recheck INPUT... --out DIR [--purpose P] [--user-agent T]    split collected data (WARC,
+                                                                      JSON Lines) by today's opt-outs
 policyguard demo                                                      run the bundled demo crawl
 policyguard keys new DIR | show KEY                                   the Web Bot Auth signing key
 """
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import check, demo, disclose, keys, report, rules, summary
+from . import check, demo, disclose, keys, recheck, report, rules, summary
 
 __all__ = ["main"]
 
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check, rules, report, summary, disclose, demo, keys):
+    for module in (check, rules, report, summary, disclose, recheck, demo, keys):
         module.register(commands)
     return parser
 

@@ -82,6 +82,8 @@ class Evidence:
     own words (a Disallow for GPTBot read as an AI-training reservation, say).
     ``image_effects`` is what the statement says about the images the resource embeds, not the
     resource itself (``noimageai`` on a page).
+    ``captured`` is the date (WARC-Date) of the archived response the statement was read from, when
+    a re-check of collected data read it from a capture rather than from a document fetched now.
     """
 
     source: Source
@@ -94,6 +96,7 @@ class Evidence:
     conditions: tuple[str, ...] = ()
     refs: Mapping[str, str] = field(default_factory=dict)
     image_effects: Mapping[Purpose, Outcome] = field(default_factory=dict)
+    captured: str | None = None
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -121,6 +124,8 @@ class Evidence:
             data["conditions"] = list(self.conditions)
         if self.refs:
             data["refs"] = dict(self.refs)
+        if self.captured is not None:
+            data["captured"] = self.captured
         return data
 
 

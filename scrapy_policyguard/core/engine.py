@@ -13,7 +13,7 @@ itself says (headers, HTML, and for a media file what it embeds: XMP and C2PA).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .access import AccessState, RobotsAccess
@@ -74,6 +74,38 @@ class Policy:
                 "use letters, '_' and '-' only (RFC 9309 §2.2.1), e.g. 'ExampleBot'"
             )
 
+    def read_response(
+        self,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        html: str | bytes | object | None,
+        *,
+        is_image: bool = False,
+        media: Buffer | None = None,
+        captured: str | None = None,
+    ) -> ResponseFacts:
+        """The statements of one response's headers, HTML and, for a media file, the XMP and C2PA
+        its ``media`` body embeds (RSL documents still to fetch).
+
+        Needs no site documents, so an archived response (``captured``: its date) is read as soon
+        as it is met, and only the small facts wait for its origin's documents.
+        """
+        token = self.user_agent
+        header_signals = read_headers(
+            headers, url=url, own_token=token, is_image=is_image, legacy_usage=self.legacy_usage
+        )
+        html_signals = (
+            read_html(html, url=url, own_token=token, is_image=is_image, paywall=self.paywall)
+            if html is not None
+            else None
+        )
+        embedded = (
+            read_media(media, location=url, agreements=self.agreements, readers=self.media_readers)
+            if media is not None and self.media_readers
+            else None
+        )
+        return ResponseFacts(header_signals, html_signals, media=embedded, captured=captured)
+
 
 def robots_url_of(url: str) -> str:
     return origin_of(url) + "/robots.txt"
@@ -102,12 +134,17 @@ class SiteDocuments:
 @dataclass(frozen=True)
 class ResponseFacts:
     """What a response added: its header and HTML statements, what a media body embeds, and the
-    RSL documents they named."""
+    RSL documents they named.
+
+    ``captured`` is the date of an archived response (a WARC record's WARC-Date) when the facts were
+    read from a capture instead of a response fetched now: every statement they add says so.
+    """
 
     headers: ResponseSignals | None = None
     html: ResponseSignals | None = None
     licenses: Mapping[str, RslDocument | str] = field(default_factory=dict)
     media: MediaStatements | None = None
+    captured: str | None = None
 
     @property
     def license_urls(self) -> list[str]:
@@ -129,7 +166,7 @@ class ResponseFacts:
         for index, text in enumerate(inline):
             key = f"{url}#inline-rsl-{index}"
             documents[key] = parse_license(text, key)
-        return ResponseFacts(self.headers, self.html, documents, self.media)
+        return ResponseFacts(self.headers, self.html, documents, self.media, self.captured)
 
 
 class CrawlPermission:
@@ -221,6 +258,13 @@ class CrawlPermission:
             self._details[allow],
             _CRAWL_ALLOWED if allow else _DENY_ALL,
         )
+
+
+def _captured(evidence: Evidence, response: ResponseFacts | None) -> Evidence:
+    """``evidence`` marked with the capture date when the response is an archived one."""
+    if response is None or response.captured is None:
+        return evidence
+    return replace(evidence, captured=response.captured)
 
 
 def _usable(documents: Mapping[str, RslDocument | str]) -> list[RslDocument]:
@@ -336,6 +380,8 @@ class SitePolicy:
             tdm = self._tdm_cache[file_values]
         else:
             tdm = tdm_evidence(file_values, header_tdm, html_tdm)
+            if tdm is not None:  # the capture's header or meta took part in it
+                tdm = _captured(tdm, response)
         if tdm is not None:
             items.append(tdm)
         if self._tdm_note is not None:
@@ -343,22 +389,24 @@ class SitePolicy:
         # RSL: licences the page names replace the site-wide ones robots.txt names.
         page_docs = response.licenses if response is not None else {}
         if _usable(page_docs):
-            items.extend(
-                rsl_evidence(_usable(page_docs), url, path, self.policy.agreements, channel="the response")
+            page_licences = rsl_evidence(
+                _usable(page_docs), url, path, self.policy.agreements, channel="the response"
             )
+            items.extend(_captured(e, response) for e in page_licences)
         elif self._rsl_docs:
             items.extend(self._site_licences(path))
         items.extend(self._license_notes)
         if response is not None:
-            items.extend(_license_notes(page_docs, "the response"))
+            said = _license_notes(page_docs, "the response")
             for signals in (response.headers, response.html):
                 if signals is not None:
-                    items.extend(signals.evidence)
+                    said.extend(signals.evidence)
             if response.media is not None:
-                items.extend(response.media.evidence)
-            items.extend(
+                said.extend(response.media.evidence)
+            said.extend(
                 Evidence(Source.RESPONSE, "could not be read", url, warning) for warning in response.warnings
             )
+            items.extend(_captured(e, response) for e in said)
         return items
 
     def decide(self, url: str, purpose: Purpose, path: str | None = None) -> Decision:
@@ -388,22 +436,7 @@ class SitePolicy:
     ) -> ResponseFacts:
         """The statements of one response's headers, HTML and, for a media file, the XMP and C2PA
         its ``media`` body embeds (RSL documents still to fetch)."""
-        policy = self.policy
-        token = policy.user_agent
-        header_signals = read_headers(
-            headers, url=url, own_token=token, is_image=is_image, legacy_usage=policy.legacy_usage
-        )
-        html_signals = (
-            read_html(html, url=url, own_token=token, is_image=is_image, paywall=self.policy.paywall)
-            if html is not None
-            else None
-        )
-        embedded = (
-            read_media(media, location=url, agreements=policy.agreements, readers=policy.media_readers)
-            if media is not None and policy.media_readers
-            else None
-        )
-        return ResponseFacts(header_signals, html_signals, media=embedded)
+        return self.policy.read_response(url, headers, html, is_image=is_image, media=media)
 
 
 def robots_licence_urls(access: RobotsAccess | None, user_agent: str) -> tuple[str, ...]:

@@ -129,3 +129,15 @@ def test_protego_comparison_on_every_real_file_explains_every_disagreement() -> 
     result = json.loads(done.stdout)
     assert result["files"] >= 50
     assert "unexplained" not in result["by_reason"], result["examples"].get("unexplained")
+
+
+def test_recheck_benchmark_reports_speed_and_memory_of_a_full_and_a_quarter_warc() -> None:
+    result = run("recheck.py")
+    summary = result["summary"]
+    assert [summary[mode]["records"] for mode in ("read", "recheck", "recheck-1/4")] == [401, 401, 101]
+    for mode in ("recheck", "recheck-1/4"):
+        row = summary[mode]
+        assert row["kept"] + row["removed"] == row["records"] - 1  # all but the warcinfo record
+        assert row["robots_fetched"] == result["origins"]  # once per origin
+        assert row["records_per_s"] > 0 and row["cpu_us_per_record"] > 0 and row["max_rss_mib"] > 0
+    assert set(summary["recheck"]["removed_by"]) >= {"robots.txt", "x-robots-tag", "html-meta", "tdmrep"}

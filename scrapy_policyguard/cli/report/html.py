@@ -122,11 +122,13 @@ def render_html(report: Report, top: int = 5) -> str:
         + escape("; ".join(data["problems"]))
         + ". The figures come from the records present; fetched pages are not counted.</p>"
     )
+    # The columns some origin has a count in: a crawl has no recheck counts, a recheck no items.
+    columns = [(key, title) for key, title in COLUMNS if any(o["counts"].get(key) for o in origins)]
     per_origin_rows = [
         [
             f"<code>{escape(o['origin'])}</code>",
             escape(f"{o['robots']['state']} ({o['robots']['status']})") if o["robots"] else "-",
-            *(str(o["counts"].get(key, 0)) for key, _ in COLUMNS),
+            *(str(o["counts"].get(key, 0)) for key, _ in columns),
         ]
         for o in origins
     ]
@@ -185,9 +187,9 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
 {bar_chart([(o["origin"], o["counts"]) for o in origins], _ITEM_SERIES)}
 {
         table(
-            ["site", "robots.txt", *(title for _, title in COLUMNS)],
+            ["site", "robots.txt", *(title for _, title in columns)],
             per_origin_rows,
-            set(range(2, 2 + len(COLUMNS))),
+            set(range(2, 2 + len(columns))),
         )
     }
 {_pay_section(data["pay"])}

@@ -21,7 +21,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ...adapters.accounting import NO_ORIGIN, TALLIES, ItemAction, OriginCount, RequestAction, ResponseAction
+from ...adapters.accounting import (
+    NO_ORIGIN,
+    TALLIES,
+    ItemAction,
+    OriginCount,
+    RecheckAction,
+    RequestAction,
+    ResponseAction,
+)
 from ...adapters.audit import Record
 from ...core.paths import origin_of
 
@@ -201,9 +209,26 @@ COLUMNS: tuple[tuple[OriginCount, str], ...] = (
     (OriginCount.ITEMS_ALLOWED, "items allowed"),
     (OriginCount.ITEMS_DENIED, "items kept, denied"),
     (OriginCount.ITEMS_DROPPED, "items dropped"),
+    (OriginCount.CAPTURES_KEPT, "captures kept"),
+    (OriginCount.CAPTURES_REMOVED, "captures removed"),
 )
 
-_ACTIONS: dict[str, Any] = {"request": RequestAction, "response": ResponseAction, "item": ItemAction}
+_ACTIONS: dict[str, Any] = {
+    "request": RequestAction,
+    "response": ResponseAction,
+    "item": ItemAction,
+    "recheck": RecheckAction,
+}
+#: The actions of request, response and recheck records whose evidence explains a denial.
+_DENIALS = frozenset(
+    {
+        RequestAction.BLOCKED,
+        RequestAction.WOULD_BLOCK,
+        RequestAction.MARKED,
+        ResponseAction.FILE_DROPPED,
+        RecheckAction.REMOVED,
+    }
+)
 
 
 def _counted(record: dict[str, Any]) -> dict[str, int]:
@@ -322,12 +347,12 @@ def build_origins(records: Iterable[dict[str, Any]]) -> dict[str, Origin]:
             # A bounded crawl dropped this origin's counts from memory: they are settled here.
             origin(record["origin"]).counts.update(record.get("counts") or {})
             unsettled.pop((crawl, record["origin"]), None)
-        elif kind in ("request", "response"):
+        elif kind in ("request", "response", "recheck"):
             url = record.get("url")
-            name = origin_of(url) if isinstance(url, str) and url else NO_ORIGIN
+            name = record.get("origin") or (origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
             entry = origin(name)
             unsettled[(crawl, name)].update(_counted(record))
-            if record.get("action") in ("blocked", "would-block", "marked", "file-dropped"):
+            if record.get("action") in _DENIALS:
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
                 for evidence in record.get("evidence", []):
