@@ -93,47 +93,34 @@ class Outcomes:
             action = ResponseAction.ALLOWED if decision.allowed else ResponseAction.WITHHELD
         sources = _sources(decision) if newly_denied else ()
         self.ledger.count(Record.RESPONSE, action, origin_of(request.url), sources, size)
-        if (newly_denied or self.audit_all) and self.audit.enabled:
-            self.audit.write(
-                Record.RESPONSE,
-                url=request.url,
-                method=request.method,
-                action=str(action),
-                bytes=size,
-                **decision_fields(decision),
-            )
+        if newly_denied or self.audit_all:
+            self._response_record(request, decision, action, bytes=size)
 
     def response_refused(
         self, request: Request, decision: Decision, action: ResponseAction, status: int
     ) -> None:
         """A response not passed on (or, in audit mode, that would not have been): always audited."""
         self.ledger.count(Record.RESPONSE, action, origin_of(request.url), _sources(decision))
-        if not self.audit.enabled:
-            return
-        self.audit.write(
-            Record.RESPONSE,
-            url=request.url,
-            method=request.method,
-            action=str(action),
-            status=status,
-            **decision_fields(decision),
-        )
+        self._response_record(request, decision, action, status=status)
 
     def file_dropped(self, request: Request, decision: Decision, size: int) -> None:
         """A media download whose use is denied, not stored: counted and always audited."""
-        self.ledger.count(
-            Record.RESPONSE, ResponseAction.FILE_DROPPED, origin_of(request.url), _sources(decision), size
-        )
-        if not self.audit.enabled:
-            return
-        self.audit.write(
-            Record.RESPONSE,
-            url=request.url,
-            method=request.method,
-            action=str(ResponseAction.FILE_DROPPED),
-            bytes=size,
-            **decision_fields(decision),
-        )
+        action = ResponseAction.FILE_DROPPED
+        self.ledger.count(Record.RESPONSE, action, origin_of(request.url), _sources(decision), size)
+        self._response_record(request, decision, action, bytes=size)
+
+    def _response_record(
+        self, request: Request, decision: Decision, action: ResponseAction, **extra: Any
+    ) -> None:
+        if self.audit.enabled:  # the fields are only built for a trail that is written
+            self.audit.write(
+                Record.RESPONSE,
+                url=request.url,
+                method=request.method,
+                action=str(action),
+                **extra,
+                **decision_fields(decision),
+            )
 
     def media(self, statements: MediaStatements) -> None:
         """What reading one media body for embedded statements found."""

@@ -85,6 +85,20 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
+def _documents_given(args: argparse.Namespace) -> list[str]:
+    """The options that give a URL's documents by hand (for an offline check of that URL)."""
+    given = {
+        "--robots": args.robots,
+        "--robots-status": args.robots_status != 200,
+        "--header": args.header,
+        "--html": args.html,
+        "--media": args.media,
+        "--tdmrep": args.tdmrep,
+        "--rsl": args.rsl,
+    }
+    return [flag for flag, value in given.items() if value]
+
+
 class UsageError(ValueError):
     """A malformed option or unreadable file: exit status 2, as argparse uses."""
 
@@ -153,20 +167,7 @@ def _is_media(path: Path) -> bool:
 
 def _check_files(args: argparse.Namespace) -> int:
     """Decide local media files by what they embed: one decision each, JSON Lines with --json."""
-    url_only = [
-        flag
-        for flag, given in (
-            ("--fetch", args.fetch),
-            ("--robots", args.robots),
-            ("--robots-status", args.robots_status != 200),
-            ("--header", args.header),
-            ("--html", args.html),
-            ("--media", args.media),
-            ("--tdmrep", args.tdmrep),
-            ("--rsl", args.rsl),
-        )
-        if given
-    ]
+    url_only = (["--fetch"] if args.fetch else []) + _documents_given(args)
     if url_only:
         raise UsageError(f"{', '.join(url_only)} describe a URL; local files are read for what they embed")
     agreements = _pairs(args.agreement, "--agreement")
@@ -220,19 +221,7 @@ def _decide(args: argparse.Namespace) -> Decision:
 
 def _check_live(args: argparse.Namespace) -> Decision:
     """The decision of a real crawl of ``args.url`` with the add-on (see adapters/live_check.py)."""
-    offline = [
-        flag
-        for flag, given in (
-            ("--robots", args.robots),
-            ("--robots-status", args.robots_status != 200),
-            ("--header", args.header),
-            ("--html", args.html),
-            ("--media", args.media),
-            ("--tdmrep", args.tdmrep),
-            ("--rsl", args.rsl),
-        )
-        if given
-    ]
+    offline = _documents_given(args)
     if offline:
         raise UsageError(
             f"--fetch reads every document over HTTP; {', '.join(offline)} are for offline checks"

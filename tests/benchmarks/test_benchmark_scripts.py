@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from redis_server import redis_binary
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -141,3 +142,20 @@ def test_recheck_benchmark_reports_speed_and_memory_of_a_full_and_a_quarter_warc
         assert row["robots_fetched"] == result["origins"]  # once per origin
         assert row["records_per_s"] > 0 and row["cpu_us_per_record"] > 0 and row["max_rss_mib"] > 0
     assert set(summary["recheck"]["removed_by"]) >= {"robots.txt", "x-robots-tag", "html-meta", "tdmrep"}
+
+
+def test_workers_benchmark_counts_fetches_per_origin_with_and_without_the_shared_cache() -> None:
+    redis_binary()  # skips, or fails where POLICYGUARD_REQUIRE_REDIS is set, without a server
+    result = run("workers.py")
+    runs = {(row["workers"], row["cache"]): row for row in result["runs"]}
+    assert set(runs) == {(1, "redis"), (1, "memory"), (2, "redis"), (2, "memory")}
+    # One fetch per origin in total with the shared cache; never more than one per worker without it.
+    for count in (1, 2):
+        assert runs[count, "redis"]["fetches_per_origin"]["robots.txt"] == 1
+        assert 1 <= runs[count, "memory"]["fetches_per_origin"]["robots.txt"] <= count
+    assert runs[2, "redis"]["redis_commands_per_origin"] > runs[2, "memory"]["redis_commands_per_origin"]
+    first = {run["cache"]: run["decisions"] for run in result["first_decision"]}
+    assert sorted(row["copy"] for row in first["redis"]) == ["fetched", "shared"]
+    assert [row["copy"] for row in first["memory"]] == ["fetched", "fetched"]
+    assert result["warm"]["redis"]["cpu_ms_per_page"] > 0
+    assert result["warm"]["cpu_redis_vs_memory"] > 0
