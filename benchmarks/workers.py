@@ -46,17 +46,20 @@ def host(index: int) -> str:
 
 def serve(origins: int, pages: int, conn: Any) -> None:
     """The server process: every page links to the next page of its origin and to the same page
-    of the next origin, so the workers' shared queue mixes origins."""
+    of three other origins, so the workers' shared queue mixes origins and an origin's pages
+    reach different workers, as in a broad crawl."""
     from scrapy_policyguard.demo.web import LocalWeb, Reply
 
     with LocalWeb() as web:
         for i in range(origins):
-            name, other = host(i), host((i + 1) % origins)
+            name = host(i)
+            others = [host((i + step) % origins) for step in (1, 7, 31)]
             robots = "User-agent: *\nDisallow: /private/\n"
             web.add(name, "/robots.txt", Reply(body=robots, content_type="text/plain", delay=ROBOTS_DELAY))
             web.add(name, "/.well-known/tdmrep.json", Reply(body="[]", content_type="application/json"))
             for n in range(pages):
-                links = f'<a href="/p/{n + 1}">next</a><a href="http://{other}/p/{n}">other</a>'
+                links = f'<a href="/p/{n + 1}">next</a>'
+                links += "".join(f'<a href="http://{other}/p/{n}">other</a>' for other in others)
                 web.add(name, f"/p/{n}", f"<html><body>{links}</body></html>")
         conn.send(web.proxy_url)
         conn.recv()
@@ -116,36 +119,40 @@ class Redis:
 def worker(args: argparse.Namespace) -> None:
     """One worker process: a crawl with the add-on until its queue stays empty. ``--queue redis``
     shares scrapy-redis's scheduler and dupefilter with the other workers; ``--queue own`` keeps
-    Scrapy's, so that every Redis command counted is ours. With ``--barrier``, the worker crawls
-    only its start page, which reaches policyguard once every worker's first request has arrived."""
+    Scrapy's, so that every Redis command counted is ours. Every worker starts crawling once all are
+    ready (``--ready``), and its CPU time counts from there. ``--arrival``: its first request also
+    waits until every worker's first request has reached policyguard's middleware, so that all are
+    decided at one moment. ``--no-follow``: the worker crawls its start pages only."""
     os.environ["http_proxy"] = args.proxy
     os.environ.pop("no_proxy", None)
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
     arrived: list[float] = []
+    ready: list[resource.struct_rusage] = []
 
     class Arrival:
-        """Just before policyguard's middleware: with a barrier, the worker's first request waits
-        there for every worker's first request, so that all reach policyguard at one moment."""
+        """Just before policyguard's middleware: the moment the worker's first request reaches it."""
 
         async def process_request(self, request: scrapy.Request) -> None:
             if not arrived:
                 arrived.append(0.0)
-                if args.barrier:
-                    await wait_for_all(Path(args.barrier), args.name, args.together)
+                if args.arrival:
+                    await wait_for_all(Path(args.arrival), args.name, args.together)
                 arrived[0] = time.time()
 
     class Shared(scrapy.Spider):
         name = "shared"
 
         async def start(self):  # type: ignore[no-untyped-def]
+            await wait_for_all(Path(args.ready), args.name, args.together)
+            ready.append(resource.getrusage(resource.RUSAGE_SELF))
             for url in args.start:
                 yield scrapy.Request(url)
 
         def parse(self, response):  # type: ignore[no-untyped-def]
             yield {"url": response.url}
-            if args.barrier:
+            if args.no_follow:
                 return
             for href in response.css("a::attr(href)").getall():
                 yield response.follow(href)
@@ -172,19 +179,20 @@ def worker(args: argparse.Namespace) -> None:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Shared)
     process.crawl(crawler)
-    cpu = resource.getrusage(resource.RUSAGE_SELF)
     process.start()
     after = resource.getrusage(resource.RUSAGE_SELF)
     stats = crawler.stats.get_stats()
     pages = stats.get("policyguard/requests/allowed", 0)
-    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    used = (after.ru_utime - ready[0].ru_utime) + (after.ru_stime - ready[0].ru_stime)
     print(json.dumps({"pages": pages, "cpu_s": used, "started": arrived[0] if arrived else None}))
 
 
 async def wait_for_all(folder: Path, name: str, count: int) -> None:
-    """A barrier across processes: each worker leaves a file and waits for ``count`` of them."""
+    """A barrier across processes: each worker leaves a file and waits for ``count`` of them (at
+    most 30 s: a worker that found nothing to crawl never arrives)."""
     (folder / name).touch()
-    while len(list(folder.iterdir())) < count:
+    give_up = time.monotonic() + 30
+    while len(list(folder.iterdir())) < count and time.monotonic() < give_up:
         await asyncio.sleep(0.005)
 
 
@@ -197,12 +205,13 @@ def run_workers(
     start: list[list[str]],
     folder: Path,
     queue: str = "redis",
-    together: bool = False,
+    follow: bool = True,
 ) -> list[dict[str, Any]]:
-    """``count`` workers started at once; each one's figures and audit records. ``together``:
-    each crawls only its start page, all reaching policyguard at the same moment."""
+    """``count`` workers started at once; each one's figures and audit records. Their first
+    requests reach policyguard at the same moment; without ``follow``, each crawls its start
+    pages only."""
     redis.client.flushall()
-    barrier = Path(tempfile.mkdtemp(dir=folder)) if together else None
+    ready, arrival = Path(tempfile.mkdtemp(dir=folder)), Path(tempfile.mkdtemp(dir=folder))
     processes = []
     for n in range(count):
         audit = folder / f"{cache}-{count}-{n}.jsonl"
@@ -219,8 +228,7 @@ def run_workers(
             queue,
         ]
         command += ["--cache", cache, "--audit", str(audit), "--name", f"w{n}", "--together", str(count)]
-        if barrier is not None:
-            command += ["--barrier", str(barrier)]
+        command += ["--ready", str(ready)] + ([] if follow else ["--arrival", str(arrival), "--no-follow"])
         command += start[n % len(start)]
         processes.append((subprocess.Popen(command, stdout=subprocess.PIPE, text=True), audit))
     results = []
@@ -231,8 +239,8 @@ def run_workers(
         figures = json.loads(output.strip().splitlines()[-1])
         figures["records"] = [json.loads(line) for line in audit.read_text("utf-8").splitlines()]
         results.append(figures)
-    if barrier is not None:
-        shutil.rmtree(barrier)
+    shutil.rmtree(ready)
+    shutil.rmtree(arrival)
     return results
 
 
@@ -308,8 +316,10 @@ def main() -> None:
     parser.add_argument("--audit", help=argparse.SUPPRESS)
     parser.add_argument("--name", help=argparse.SUPPRESS)
     parser.add_argument("--queue", choices=("redis", "own"), default="redis", help=argparse.SUPPRESS)
-    parser.add_argument("--barrier", help=argparse.SUPPRESS)
+    parser.add_argument("--ready", help=argparse.SUPPRESS)
+    parser.add_argument("--arrival", help=argparse.SUPPRESS)
     parser.add_argument("--together", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--no-follow", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("start", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -323,7 +333,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     try:
         with Web(args.origins, args.pages) as proxy:
-            starts = [[f"http://{host(i)}/p/0"] for i in range(args.origins)]
+            starts = [[f"http://{host(i)}/p/0" for i in range(args.origins)]]  # deduplicated in Redis
             for count in counts:
                 for cache in ("redis", "memory"):
                     before = redis.commands()
@@ -358,7 +368,7 @@ def main() -> None:
                             start=one,
                             folder=folder,
                             queue="own",
-                            together=True,
+                            follow=False,
                         )
                         rows = first_decisions(results, origin)
                         report["first_decision"].append({"workers": count, "cache": cache, "decisions": rows})
@@ -384,7 +394,7 @@ def main() -> None:
         )
     print("\nfirst decision on a new origin, workers started together")
     print(
-        "(ms from yielding the start request; fetched = this worker fetched robots.txt, shared = it waited):"
+        "(ms from the request reaching policyguard; fetched: this worker fetched robots.txt, shared: it waited):"
     )
     for run in report["first_decision"]:
         rows = ", ".join(
