@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -153,11 +151,6 @@ class SourceLine:
 
 _ALLOW_BIT = 1
 _INDEX_BIT = 2  # the /dir/$ rule Google's index.html extension derives from an Allow line
-_PACK_OVER = 4096  # bytes; below it, compression saves too little to pay for itself
-_UNPACKED_LIMIT = 16
-# Unpacked bytes of the files read last, by the id of their _Lines; each entry holds its _Lines, so
-# an id is never reused while its entry lives.
-_UNPACKED: OrderedDict[int, tuple[_Lines, bytes]] = OrderedDict()
 
 
 class _Lines:
@@ -167,40 +160,20 @@ class _Lines:
     from here and decoded when they are needed (a match, evidence), so a cached origin does not
     hold a string and an object for every line of its robots.txt. The bytes, not the decoded text:
     one non-ASCII character would make Python store every character of the text in two or four
-    bytes. A file over ``_PACK_OVER`` bytes is held zlib-compressed, since its bytes are then most
-    of what an origin holds (a 700-line file: 27 KiB, 5 KiB compressed; compressing costs some
-    0.2 ms per parse), and unpacked into a small cache shared by every file when a line is read:
-    a broad crawl reads one origin's lines close together in time.
+    bytes.
     """
 
-    __slots__ = ("_data", "_packed", "segments", "starts")
+    __slots__ = ("data", "segments", "starts")
 
     def __init__(self, data: bytes, starts: array[int]) -> None:
-        self._packed = len(data) > _PACK_OVER
-        self._data = zlib.compress(data, 1) if self._packed else data
+        self.data = data
         self.starts = starts  # byte offset of each line
         self.segments: dict[str, int] = {"": 0}  # the distinct rule segments (see _segment): their ids
 
-    @property
-    def data(self) -> bytes:
-        if not self._packed:
-            return self._data
-        key = id(self)
-        found = _UNPACKED.get(key)
-        if found is not None and found[0] is self:
-            _UNPACKED.move_to_end(key)
-            return found[1]
-        data = zlib.decompress(self._data)
-        _UNPACKED[key] = (self, data)
-        if len(_UNPACKED) > _UNPACKED_LIMIT:
-            _UNPACKED.popitem(last=False)
-        return data
-
     def raw(self, number: int) -> str:
-        data = self.data
         start = self.starts[number - 1]
-        end = self.starts[number] if number < len(self.starts) else len(data)
-        return data[start:end].decode("utf-8", "surrogateescape").rstrip("\r\n")
+        end = self.starts[number] if number < len(self.starts) else len(self.data)
+        return self.data[start:end].decode("utf-8", "surrogateescape").rstrip("\r\n")
 
     def line(self, number: int) -> SourceLine:
         return SourceLine(number, _evidence_text(self.raw(number)))

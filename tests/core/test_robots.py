@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from scrapy_policyguard.core import robots as robots_module
 from scrapy_policyguard.core.robots import (
     PARSE_LIMIT,
     ExtensionLine,
@@ -193,44 +192,6 @@ def test_long_rule_text_is_capped_in_evidence_but_matched_whole():
     assert len(rule.line.text) == 301
     assert rule.line.text.endswith("…")
     assert robots.group_for("x").match("/x/" + "a" * 999) is None
-
-
-def _large_file() -> str:
-    """A file over the size at which its bytes are held compressed, non-ASCII lines included."""
-    lines = ["User-agent: ExampleBot", "Disallow: /é/"]
-    lines += [f"Disallow: /section-{n}/*.pdf$  # rule {n}" for n in range(300)]
-    lines += ["Allow: /section-7/open.pdf", "User-agent: *", "Disallow: /"]
-    return "\n".join(lines) + "\n"
-
-
-def _answers(robots: RobotsTxt) -> list[tuple[str, int, str] | None]:
-    group = robots.group_for("examplebot")
-    answers: list[tuple[str, int, str] | None] = []
-    for path in ["/section-7/open.pdf", "/section-7/a.pdf", "/section-299/b.pdf", "/%C3%A9/x", "/free"]:
-        rule = group.match(path)
-        answers.append(None if rule is None else (rule.pattern.source, rule.line.number, rule.line.text))
-    return answers
-
-
-def test_a_large_file_held_compressed_matches_and_cites_as_one_held_plain(monkeypatch: pytest.MonkeyPatch):
-    body = _large_file()
-    packed = RobotsTxt.parse(body)
-    assert packed._lines._packed
-    monkeypatch.setattr(robots_module, "_PACK_OVER", 10**9)
-    plain = RobotsTxt.parse(body)
-    assert not plain._lines._packed
-    assert _answers(packed) == _answers(plain)
-    assert _answers(packed)[0] == ("/section-7/open.pdf", 303, "Allow: /section-7/open.pdf")
-    assert [line.text for line in packed.groups[-1].agent_lines] == ["User-agent: *"]
-
-
-def test_unpacked_copies_are_bounded_and_never_mixed_up():
-    files = [RobotsTxt.parse(_large_file().replace("ExampleBot", f"Bot{n}")) for n in range(40)]
-    for n, robots in enumerate(files):
-        assert robots.groups[0].agent_lines[0].text == f"User-agent: Bot{n}"
-    assert len(robots_module._UNPACKED) <= robots_module._UNPACKED_LIMIT
-    # The least recently read file is unpacked again when it is read again.
-    assert files[0].groups[0].agent_lines[0].text == "User-agent: Bot0"
 
 
 # --------------------------------------------------------------------------- Crawl-delay, Request-rate
