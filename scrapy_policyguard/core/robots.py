@@ -382,11 +382,14 @@ class MergedGroup:
                     key = first
                     table = exact if anchored else literal
                 else:
-                    # Identical wildcard rules count once: the first line is the one cited.
+                    # Rules that match the same paths count once: the one that ranks first (the
+                    # longer, as ** against *, then the first line) is the one cited.
                     signature = (bool(code & _ALLOW_BIT), first, pieces, anchored)
-                    if signature not in wild:
+                    order = _order(spec, code)
+                    held_wild = wild.get(signature)
+                    if held_wild is None or order < held_wild[0]:
                         needle = max((first, *pieces), key=len)
-                        wild[signature] = (_order(spec, code), needle, first, pieces, anchored, code)
+                        wild[signature] = (order, needle, first, pieces, anchored, code)
                     continue
             if table is literal:
                 lengths.add(len(key))
@@ -400,8 +403,8 @@ class MergedGroup:
         # Keys of a segment are longer than any key without one that can match the same path.
         if lengths:
             self._lengths[segment] = (*sorted(lengths, reverse=True), *self._lengths[""])
-        if wild:
-            self._wild[segment] = tuple(sorted([*wild.values(), *self._wild[""]]))
+        if wild:  # its own only: match() also reads those of no segment, held once per group
+            self._wild[segment] = tuple(sorted(wild.values()))
 
     @property
     def label(self) -> str:
@@ -464,11 +467,13 @@ class MergedGroup:
             order = _order(len(path) + 1, exact)
             if order < best_order:
                 best, best_order = exact, order
-        for order, needle, first, pieces, anchored, code in self._wild.get(segment) or self._wild[""]:
-            if order > best_order:
-                break
-            if needle in path and match_pieces(path, first, pieces, anchored):
-                return self._rule(code)
+        for wild in (self._wild.get(segment, ()), self._wild[""]):
+            for order, needle, first, pieces, anchored, code in wild:
+                if order > best_order:
+                    break
+                if needle in path and match_pieces(path, first, pieces, anchored):
+                    best, best_order = code, order  # the best of this list (it is sorted)
+                    break
         return self._rule(best) if best is not None else None
 
     def extension(self, name: str) -> tuple[ExtensionLine, ...]:

@@ -41,3 +41,20 @@ def test_index_equals_a_scan_in_order(rules: list[tuple[bool, str]], paths: list
         if found is not None and expected is not None:
             assert (found.allow, found.pattern.specificity) == (expected.allow, expected.pattern.specificity)
             assert found.pattern.match(path)
+
+
+def test_wildcard_rules_matching_alike_cite_the_longer_one() -> None:
+    """``*`` and ``**`` match the same paths; the longer one ranks first (found by the test above)."""
+    for lines in (["Disallow: *", "Disallow: **"], ["Disallow: **", "Disallow: *"]):
+        group = RobotsTxt.parse("User-agent: *\n" + "\n".join(lines) + "\n").group_for("bot")
+        rule = group.match("/")
+        assert rule is not None
+        assert (rule.pattern.source, rule.pattern.specificity) == ("**", 2)
+
+
+def test_a_segment_rule_and_a_rule_of_no_segment_rank_together() -> None:
+    text = "User-agent: *\nDisallow: /*.pdf$\nAllow: /docs/*.pdf$\nDisallow: /docs/a*\n"
+    group = RobotsTxt.parse(text).group_for("bot")
+    assert group.match("/docs/x.pdf").allow  # the segment's own rule is longer
+    assert not group.match("/other/x.pdf").allow  # only the rule of no segment applies
+    assert not group.match("/docs/a").allow
