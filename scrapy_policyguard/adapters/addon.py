@@ -9,6 +9,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from .downloader import PolicyGuardDownloaderMiddleware
 from .payment import PAYMENT_PRIORITY, PaymentMiddleware
 from .pipeline import PolicyGuardPipeline
+from .settings import is_enabled
 from .signing import SIGNING_PRIORITY, SigningMiddleware
 from .spider import PolicyGuardSpiderMiddleware
 
@@ -29,6 +30,8 @@ class Addon:
     """Wires every scrapy-policyguard component into a crawl and retires RobotsTxtMiddleware."""
 
     def update_settings(self, settings: BaseSettings) -> None:
+        if not is_enabled(settings):
+            return  # switched off: the crawl stays as Scrapy alone runs it, robots.txt included
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PolicyGuardDownloaderMiddleware, DOWNLOADER_PRIORITY

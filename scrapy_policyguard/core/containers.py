@@ -399,7 +399,10 @@ def _item_locations(
     count = _sized(data, pos, count_size)
     pos += count_size
     found = []
+    steps = 0  # items and extents read, together: one MAX_STEPS budget for the whole box
+    extent_size = index_size + offset_size + length_size
     for _ in range(min(count, MAX_STEPS)):
+        steps += 1
         item = _sized(data, pos, count_size)
         pos += count_size
         method = 0
@@ -411,8 +414,16 @@ def _item_locations(
         pos += base_size
         extents_count = _sized(data, pos, 2)
         pos += 2
+        if item not in wanted:  # skipped arithmetically: its extents are never read
+            pos += extents_count * extent_size
+            if pos > end:
+                raise _Stop("iloc box runs past its end")
+            continue
+        steps += extents_count
+        if steps > MAX_STEPS:
+            raise _Stop(f"iloc box lists more than {MAX_STEPS} items and extents")
         extents = []
-        for _ in range(min(extents_count, MAX_STEPS)):
+        for _ in range(extents_count):
             pos += index_size
             offset = _sized(data, pos, offset_size)
             pos += offset_size
@@ -421,8 +432,7 @@ def _item_locations(
             extents.append((base + offset, length))
         if pos > end:
             raise _Stop("iloc box runs past its end")
-        if item in wanted:
-            found.append((item, method, extents))
+        found.append((item, method, extents))
     return found
 
 

@@ -453,3 +453,17 @@ async def test_disabled_guard_builds_nothing_and_writes_nothing(web, crawl, tmp_
     assert guard_stats(crawler) == {}
     middlewares = crawler.engine.downloader.middleware.middlewares
     assert all("policyguard" not in type(m).__module__ for m in middlewares)
+
+
+@coroutine_test
+async def test_disabled_guard_leaves_scrapys_robots_txt_middleware_in_place(web, crawl) -> None:
+    # Switching the guard off must not switch robots.txt off: the add-on retires Scrapy's
+    # middleware only when it takes over.
+    urls = serve_pages(web, "off.test")
+    web.add("off.test", "/robots.txt", "User-agent: *\nDisallow: /\n")
+    # One at a time: Scrapy 2.19's middleware lets requests through while robots.txt downloads.
+    settings = {"POLICYGUARD_ENABLED": False, "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 1}
+    crawler = await crawl(settings=settings, urls=urls)
+    assert crawler.spider.fetched == []
+    assert page_hits(web, "off.test") == 0 and web.count("off.test", "/robots.txt") == 1
+    assert crawler.stats.get_value("robotstxt/forbidden") == len(PAGES)

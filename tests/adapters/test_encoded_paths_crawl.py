@@ -1,7 +1,7 @@
 """Rules written with characters a URL cannot hold literally still block the URLs Scrapy sends.
 
 Scrapy passes every URL through w3lib's ``safe_url_string``, which percent-encodes ``| [ ] { }``
-and the like; robots.txt authors write them literally. The three rules come from real files (a
+and the like (and a query's ``'``); robots.txt authors write them literally. The three rules come from real files (a
 home improvement shop, a retail shop, a dictionary site: see tests/core/test_paths.py). The
 server's request log shows what was fetched, so a page that was not requested was not fetched.
 """
@@ -18,6 +18,7 @@ Disallow: /*Ns=P_Topseller_Sort|style=List
 Disallow: /collections*?f[0]=
 Disallow: /{{product.url}}
 Disallow: /search?q=a b
+Disallow: /*?name='
 """
 
 #: URL as a spider writes it -> the path Scrapy sends (what the server sees), and whether robots.txt
@@ -29,6 +30,8 @@ PAGES = {
     "/collections/sale?f%5b0%5d=blue": ("/collections/sale?f%5b0%5d=blue", False),
     "/{{product.url}}": ("/%7B%7Bproduct.url%7D%7D", False),
     "/search?q=a b": ("/search?q=a%20b", False),
+    "/people?name='t": ("/people?name=%27t", False),
+    "/it's": ("/it's", True),
     "/c/lighting?Ns=P_Price_Sort|style=List": ("/c/lighting?Ns=P_Price_Sort%7Cstyle=List", True),
     "/collections/all?f[1]=red": ("/collections/all?f%5B1%5D=red", True),
     "/product/1": ("/product/1", True),

@@ -131,3 +131,32 @@ def test_gif_without_the_magic_trailer_is_not_read() -> None:
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I4s", len(data), kind) + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _bmff_box(kind: bytes, payload: bytes, *, full: bool = False) -> bytes:
+    payload = (b"\x00\x00\x00\x00" if full else b"") + payload
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _heif_with_item_locations(entries: bytes, count: int) -> bytes:
+    """A HEIF file whose item 1 is XMP, with an ``iloc`` box (version 1, every size 0) of ``entries``."""
+    infe = b"\x02\x00\x00\x00" + struct.pack(">HH", 1, 0) + b"mime" + b"\x00" + b"application/rdf+xml\x00"
+    iinf = _bmff_box(b"iinf", struct.pack(">H", 1) + _bmff_box(b"infe", infe), full=True)
+    iloc = _bmff_box(b"iloc", b"\x01\x00\x00\x00" + b"\x00\x00" + struct.pack(">H", count) + entries)
+    meta = _bmff_box(b"meta", _bmff_box(b"hdlr", b"\x00" * 24, full=True) + iinf + iloc, full=True)
+    return _bmff_box(b"ftyp", b"avif\x00\x00\x00\x00mif1avif") + meta
+
+
+def test_item_locations_count_every_extent_against_the_step_cap() -> None:
+    # Extents of size 0 take no bytes: without one budget for items and extents, a few hundred
+    # bytes could make the reader loop billions of times.
+    item = struct.pack(">HHHH", 1, 0, 0, 0xFFFF)  # item 1, method 0, data reference 0, 65,535 extents
+    found = find_embedded(_heif_with_item_locations(item * 2, 2))
+    assert found.xmp == [] and f"more than {MAX_STEPS} items and extents" in found.problems[0]
+
+
+def test_item_locations_of_other_items_are_skipped_unread() -> None:
+    other = struct.pack(">HHHH", 2, 0, 0, 0xFFFF)
+    located = struct.pack(">HHHH", 1, 0, 0, 1)
+    found = find_embedded(_heif_with_item_locations(other * 1000 + located, 1001))
+    assert found.problems == [] and [block.data for block in found.xmp] == [b""]
