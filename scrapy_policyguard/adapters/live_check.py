@@ -84,6 +84,20 @@ def check_settings(
         ("POLICYGUARD_BUDGET_PER_ORIGIN", {}),
     ):
         settings.set(name, off, priority="cmdline")
+    # A check reads a project's settings for how it fetches (user agent, middlewares, proxies,
+    # the shared policy cache), never for what the project's crawl writes or queues: its feeds
+    # (which an empty run would truncate), item pipelines, extensions, job directory, audit
+    # trail, and a scrapy-redis scheduler that shares queues with running workers.
+    for name, own in (
+        ("FEEDS", {}),
+        ("ITEM_PIPELINES", {}),
+        ("EXTENSIONS", {}),
+        ("JOBDIR", None),
+        ("POLICYGUARD_AUDIT_LOG", None),
+        ("SCHEDULER", "scrapy.core.scheduler.Scheduler"),
+        ("DUPEFILTER_CLASS", "scrapy.dupefilters.RFPDupeFilter"),
+    ):
+        settings.set(name, own, priority="cmdline")
     if settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["default"]:
         settings.set("LOG_LEVEL", "WARNING")
     return settings

@@ -285,3 +285,26 @@ async def test_a_priced_page_is_reported_with_its_price_and_never_paid(web, tmp_
     assert evidence["refs"]["refusal"] == "no-max-price"
     assert hits(web, "/paid") == 1
     assert not any("Crawler-Exact-Price" in s.headers for s in web.seen)
+
+
+@coroutine_test
+async def test_a_projects_feeds_pipelines_and_audit_trail_are_left_untouched(web, tmp_path, monkeypatch):
+    # The check borrows how the project fetches, never what its crawl writes: an empty run would
+    # truncate the project's feeds (FEED_STORE_EMPTY) and append a run to its audit trail.
+    train, audit = tmp_path / "train.jsonl", tmp_path / "audit.jsonl"
+    train.write_text('{"kept": 1}\n', "utf-8")
+    audit.write_text('{"type": "crawl"}\n', "utf-8")
+    (tmp_path / "writing_settings.py").write_text(
+        f"FEEDS = {{{str(train)!r}: {{'format': 'jsonlines', 'overwrite': True}}}}\n"
+        f"POLICYGUARD_AUDIT_LOG = {str(audit)!r}\n"
+        "ITEM_PIPELINES = {'no_such_module.Pipeline': 300}\n"
+        "JOBDIR = " + repr(str(tmp_path / "job")) + "\n",
+        "utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    serve(web, p_page="<html><body>page</body></html>")
+    result = await live(f"{base(web)}/page", module="writing_settings")
+    assert decided(result)["allowed"]
+    assert train.read_text("utf-8") == '{"kept": 1}\n'
+    assert audit.read_text("utf-8") == '{"type": "crawl"}\n'
+    assert not (tmp_path / "job").exists()
