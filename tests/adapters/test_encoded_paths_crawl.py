@@ -1,9 +1,10 @@
 """Rules written with characters a URL cannot hold literally still block the URLs Scrapy sends.
 
 Scrapy passes every URL through w3lib's ``safe_url_string``, which percent-encodes ``| [ ] { }``
-and the like (and a query's ``'``); robots.txt authors write them literally. The three rules come from real files (a
-home improvement shop, a retail shop, a dictionary site: see tests/core/test_paths.py). The
-server's request log shows what was fetched, so a page that was not requested was not fetched.
+and the like (and a query's ``'``); robots.txt authors write them literally. The first three rules
+come from real files (a home improvement shop, a retail shop, a dictionary site: see
+tests/core/test_paths.py). The server's request log shows what was fetched, so a page that was not
+requested was not fetched.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ __all__ = [
     "available",
     "read_manifest",
     "training_mining_evidence",
+    "unreadable_assertion_evidence",
 ]
 
 SOURCE = Source.C2PA
@@ -168,6 +169,31 @@ def training_mining_evidence(
             )
             found.append(Evidence(SOURCE, label, location, detail, refs={"assertion": label, **entries.refs}))
     return found
+
+
+def unreadable_assertion_evidence(data: bytes | mmap.mmap, location: str) -> list[Evidence]:
+    """What a manifest store that c2pa-python refuses still says: if it holds a box labelled as a
+    training-and-data-mining assertion, every AI use that assertion can reserve is denied,
+    unverified. The entries cannot be read, so this is our reading (``inferred``); a store that
+    breaks must not make its reservation disappear (fail closed). A store naming no such
+    assertion says nothing about AI use."""
+    named = [label for label in LABELS if data.find(label.encode("ascii")) >= 0]
+    if not named:
+        return []
+    label = named[0]
+    effects = dict.fromkeys(frozenset().union(*TRAINING_MINING_ENTRIES.values()), Outcome.DENY)
+    return [
+        Evidence(
+            SOURCE,
+            f"{label}: unreadable",
+            location,
+            f"the manifest store names a {label} assertion but cannot be read, so its entries are "
+            "unknown: read as notAllowed for every AI use it can reserve (UNVERIFIED)",
+            effects,
+            inferred=frozenset(effects),
+            refs={"assertion": label, "validation": "unreadable"},
+        )
+    ]
 
 
 class _Entries:

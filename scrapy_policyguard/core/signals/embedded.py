@@ -3,7 +3,9 @@
 The container is walked once (containers.py) to find both carriers; the C2PA reader runs only when
 a manifest store is there, so a plain image costs a few header reads. What cannot be read (a
 broken packet, a truncated file, a manifest while c2pa-python is missing) becomes a note, evidence
-without effects, so the audit trail says what was not looked at.
+without effects, so the audit trail says what was not looked at; except a manifest store that
+cannot be read but names a training-and-data-mining assertion, which still reserves (see
+c2pa.unreadable_assertion_evidence).
 """
 
 from __future__ import annotations
@@ -84,14 +86,15 @@ def read_media(
     if embedded.c2pa is not None:
         where = f"{location} (C2PA manifest in {embedded.c2pa})"
         found.c2pa, notes = _read_c2pa(
-            path if path is not None else data, embedded.format, where, agreements=agreements, readers=readers
+            data, path, embedded.format, where, agreements=agreements, readers=readers
         )
         found.evidence.extend(notes)
     return found
 
 
 def _read_c2pa(
-    source: Buffer | Path,
+    data: Buffer,
+    path: Path | None,
     media: MediaFormat,
     where: str,
     *,
@@ -108,13 +111,13 @@ def _read_c2pa(
             Evidence(Source.C2PA, "manifest not read", where, f"a manifest store is present; {why}")
         ]
     try:
-        reading = c2pa.read_manifest(source, media.mime)
+        reading = c2pa.read_manifest(path if path is not None else data, media.mime)
     except c2pa.C2paReadError as exc:
-        return C2paState.ERROR, [Evidence(Source.C2PA, "manifest could not be read", where, str(exc))]
+        note = Evidence(Source.C2PA, "manifest could not be read", where, str(exc))
+        return C2paState.ERROR, [note, *c2pa.unreadable_assertion_evidence(data, where)]
     if reading is None:
-        return C2paState.ERROR, [
-            Evidence(Source.C2PA, "no manifest", where, "the C2PA reader found no manifest store")
-        ]
+        note = Evidence(Source.C2PA, "no manifest", where, "the C2PA reader found no manifest store")
+        return C2paState.ERROR, [note, *c2pa.unreadable_assertion_evidence(data, where)]
     state = C2paState.UNVERIFIED if reading.validation is c2pa.Validation.INVALID else C2paState.READ
     return state, c2pa.training_mining_evidence(reading, where, agreements)
 

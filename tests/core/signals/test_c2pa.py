@@ -119,12 +119,30 @@ def test_without_the_c2pa_reader_the_manifest_is_a_note(monkeypatch: pytest.Monk
     assert "c2pa-python is not installed" in note.detail and c2pa.INSTALL_HINT in note.detail
 
 
-def test_a_broken_manifest_store_is_a_note_not_a_crash() -> None:
-    data = signed({"cawg.ai_training": "notAllowed"})
+def test_a_broken_manifest_store_naming_the_assertion_still_reserves() -> None:
+    # c2pa-rs refuses the store (an assertion label renamed), so the entries cannot be read; the
+    # store still names a training-and-data-mining assertion, and an unreadable reservation must
+    # not turn into a permission.
+    data = signed({"cawg.ai_training": "allowed"})
+    broken = data.replace(b"c2pa.actions", b"c2pa.actionX", 1)
+    statements = read_media(broken, location=URL, agreements={})
+    assert statements.c2pa is C2paState.ERROR
+    assert [e.rule for e in statements.evidence] == [
+        "manifest could not be read",
+        "cawg.training-mining: unreadable",
+    ]
+    decision = decide(broken)
+    assert outcomes(decision) == (D, D, U) and decision.denied_by == ("c2pa",)
+    assert decision.evidence[-1].inferred == frozenset({TRAIN, INPUT})
+
+
+def test_a_broken_manifest_store_without_the_assertion_is_a_note_not_a_crash() -> None:
+    data = signed({"note": "a caption"}, label="org.example.caption")
     broken = data.replace(b"c2pa.actions", b"c2pa.actionX", 1)
     statements = read_media(broken, location=URL, agreements={})
     assert statements.c2pa is C2paState.ERROR
     assert [e.rule for e in statements.evidence] == ["manifest could not be read"]
+    assert outcomes(decide(broken)) == (U, U, U)
 
 
 def test_check_reads_a_media_body_with_the_site_documents() -> None:
