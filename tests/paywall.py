@@ -215,6 +215,8 @@ class PricedPage:
     forbidden: bool = False  # the site blocks the crawler: 403 CrawlerForbidden
     fail_payment: bool = False  # the paid request fails: 403 PaymentFailed
     delay: float = 0.0  # seconds before a paid page is sent (keeps reservations in flight)
+    redirect: str | None = None  # the paid answer is a 302 to this path, not billed
+    internal_errors: int = 0  # the first paid requests are answered 500 InternalError, not billed
     body: str = "<html><body><p>paid content</p></body></html>"
 
 
@@ -227,6 +229,7 @@ class PayWall:
         self.verifier = verifier
         self.billed: list[Bill] = []
         self.answers: list[tuple[str, int, str | None]] = []
+        self._internal_errors: dict[str, int] = {}  # path -> InternalError answers sent
         self._lock = threading.Lock()
 
     def total(self) -> Decimal:
@@ -281,6 +284,13 @@ class PayWall:
             return error(402, "InvalidCrawlerMaxPrice", ("crawler-price", page.price))
         if page.fail_payment:
             return error(403, "PaymentFailed")
+        with self._lock:
+            failed = self._internal_errors.get(seen.path, 0)
+            if failed < page.internal_errors:
+                self._internal_errors[seen.path] = failed + 1
+                return error(500, "InternalError")
+        if page.redirect is not None:
+            return Reply(status=302, headers=[("Location", page.redirect)], body="Found")
         charge = page.charge or page.price
         with self._lock:
             self.billed.append(Bill(f"http://{seen.host}{seen.path}", page.price, charge))

@@ -51,7 +51,10 @@ DECISION_META = "policyguard"
 #: request.meta key that declares the purpose of one request.
 PURPOSE_META = "policyguard_purpose"
 #: request.meta key of a request sent again for a page already decided and counted (the paid
-#: retry of a pay-per-crawl page): its Decision is kept, and it is not counted a second time.
+#: retry of a pay-per-crawl page): the URL it was set for. A request whose marker names its own URL
+#: keeps its Decision and is not counted a second time. The marker is taken off as the request is
+#: checked, so nothing that inherits the meta (a redirect or a RetryMiddleware re-send of the paid
+#: retry, ``Request(url, meta=response.meta)`` in a spider) skips a check.
 DECIDED_META = "policyguard_decided"
 
 
@@ -144,9 +147,10 @@ class PolicyGuardDownloaderMiddleware:
         raise PolicyDenied(decision)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        decided_for = request.meta.pop(DECIDED_META, None)
         if not request.url.startswith(("http://", "https://")):
             return
-        if request.meta.get(DECIDED_META) and isinstance(request.meta.get(DECISION_META), Decision):
+        if decided_for == request.url and isinstance(request.meta.get(DECISION_META), Decision):
             return
         runtime = self.runtime
         listed = runtime.blocklist.evidence(request.url) if runtime.blocklist else None

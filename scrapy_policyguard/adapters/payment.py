@@ -6,6 +6,8 @@ POLICYGUARD_MAX_PRICE, POLICYGUARD_BUDGET and POLICYGUARD_BUDGET_PER_ORIGIN (cor
 them the price is reserved and the page requested once more with ``crawler-exact-price`` (the
 retry goes through every downloader middleware again, so it is signed with the price covered);
 its answer settles the reservation from ``crawler-charged`` and writes a ``charge`` audit record.
+The retry skips the policy check its page already passed, for its own URL only (DECIDED_META): a
+redirect of it, or a re-send by RetryMiddleware, is checked again and carries the reservation on.
 Above them, or when the server refuses (``crawler-error``), the request fails with
 :class:`PolicyDenied` and a ``response`` record whose evidence holds the price or the error code
 and its meaning. In audit mode nothing is paid: each price that would have been paid is a
@@ -147,7 +149,8 @@ class PaymentMiddleware:
         # Ahead of the queue: the reservation holds budget until its answer settles it.
         retry = request.replace(dont_filter=True, priority=request.priority + 1)
         retry.headers[EXACT_PRICE_HEADER] = asked
-        retry.meta.update({PAY_META: result, DECIDED_META: True, "dont_cache": True})
+        # Decided for this URL only: a redirect of the retry, or a request given its meta, is checked.
+        retry.meta.update({PAY_META: result, DECIDED_META: retry.url, "dont_cache": True})
         logger.debug("Paying %s for %s", asked, request.url, extra=self._log_extra)
         return retry
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawling import coroutine_test, guard_stats, read_audit
+import scrapy
+from crawling import ListSpider, coroutine_test, guard_stats, read_audit
 from paywall import PayWall, WebBotAuthVerifier, directory_of
 
 from scrapy_policyguard.cli.keys import DIRECTORY_FILE, KEY_FILE
@@ -237,6 +238,84 @@ async def test_an_unsigned_crawl_is_refused_and_pays_nothing(
     assert record["evidence"][-1]["rule"] == "crawler-error: InvalidSignature"
     assert guard_stats(crawler)["policyguard/pay/errors/InvalidSignature"] == 1
     assert all("Signature" not in s.headers for s in web.seen)
+
+
+@coroutine_test
+async def test_a_paid_answer_that_redirects_to_a_disallowed_page_is_checked_again(
+    web: LocalWeb, paywall: PayWall, keys: Path, crawl: Any, tmp_path: Path
+) -> None:
+    web.add("shop.test", "/robots.txt", "User-agent: *\nDisallow: /private\n")
+    web.add("shop.test", "/private/page", "<html><body>private</body></html>")
+    paid = paywall.page("shop.test", "/paid", "USD 0.01", redirect="/private/page")
+    target = web.url("shop.test", "/private/page")
+    audit = tmp_path / "audit.jsonl"
+    crawler = await crawl(settings=settings(keys, audit, POLICYGUARD_MAX_PRICE="USD 0.01"), urls=[paid])
+    # The paid retry was sent and redirected; its redirect is decided like any request.
+    assert [a[:2] for a in paywall.answers] == [("/paid", 402), ("/paid", 302)]
+    assert web.count("shop.test", "/private/page") == 0
+    assert target in crawler.spider.denied
+    blocked = [r for r in records(audit, "request") if r["url"] == target]
+    assert [(r["action"], r["denied_by"]) for r in blocked] == [("blocked", ["robots.txt"])]
+    # The retry's reservation is freed: nothing was billed.
+    assert paywall.billed == []
+    assert records(audit, "totals")[0]["pay"]["reserved"] == "0.00"
+
+
+@coroutine_test
+async def test_a_paid_retry_sent_again_by_retry_middleware_is_checked_and_paid_once(
+    web: LocalWeb, paywall: PayWall, keys: Path, crawl: Any, tmp_path: Path
+) -> None:
+    body = '<html><head><meta name="robots" content="noai"></head><body>paid</body></html>'
+    paid = paywall.page("shop.test", "/paid", "USD 0.01", internal_errors=1, body=body)
+    audit = tmp_path / "audit.jsonl"
+    crawler = await crawl(
+        settings=settings(keys, audit, POLICYGUARD_MAX_PRICE="USD 0.01", RETRY_ENABLED=True, RETRY_TIMES=1),
+        urls=[paid],
+    )
+    assert [a[1:] for a in paywall.answers] == [(402, None), (500, "InternalError"), (200, None)]
+    # The re-send keeps its reservation and its price: billed once, one charge record.
+    assert [b.url for b in paywall.billed] == [paid]
+    assert [(r["action"], r["charged"]) for r in records(audit, "charge")] == [("paid", "0.01")]
+    assert records(audit, "totals")[0]["pay"]["reserved"] == "0.00"
+    stats = guard_stats(crawler)
+    # The page, then the re-send (decided again, as any retried request); the paid retry is not.
+    assert stats["policyguard/requests/allowed"] == 2
+    # The paid answer is still judged at the response stage: its noai meta tag marks the page.
+    (marked,) = records(audit, "response")
+    assert (marked["url"], marked["action"], marked["denied_by"]) == (paid, "marked", ["html-meta"])
+    assert crawler.spider.fetched == [paid]
+
+
+class MetaFollowingSpider(ListSpider):
+    """Follows every link with ``meta=response.meta``, a common way to carry state along."""
+
+    def parse(self, response: scrapy.http.Response):  # type: ignore[no-untyped-def]
+        self.fetched.append(response.url)
+        for href in response.css("a::attr(href)").getall():
+            yield scrapy.Request(
+                response.urljoin(href), callback=self.parse, errback=self.failed, meta=response.meta
+            )
+
+
+@coroutine_test
+async def test_a_link_followed_from_a_paid_page_with_its_meta_is_checked(
+    web: LocalWeb, paywall: PayWall, keys: Path, crawl: Any, tmp_path: Path
+) -> None:
+    web.add("shop.test", "/robots.txt", "User-agent: *\nDisallow: /private\n")
+    web.add("shop.test", "/private/page", "<html><body>private</body></html>")
+    body = '<html><body><a href="/private/page">more</a></body></html>'
+    paid = paywall.page("shop.test", "/paid", "USD 0.01", body=body)
+    target = web.url("shop.test", "/private/page")
+    audit = tmp_path / "audit.jsonl"
+    crawler = await crawl(
+        MetaFollowingSpider, settings=settings(keys, audit, POLICYGUARD_MAX_PRICE="USD 0.01"), urls=[paid]
+    )
+    assert crawler.spider.fetched == [paid]
+    assert [b.url for b in paywall.billed] == [paid]
+    assert web.count("shop.test", "/private/page") == 0
+    assert target in crawler.spider.denied
+    blocked = [r for r in records(audit, "request") if r["url"] == target]
+    assert [(r["action"], r["denied_by"]) for r in blocked] == [("blocked", ["robots.txt"])]
 
 
 @coroutine_test
