@@ -241,6 +241,39 @@ async def test_an_unsigned_crawl_is_refused_and_pays_nothing(
 
 
 @coroutine_test
+async def test_a_signature_by_a_key_not_in_the_directory_is_refused_and_pays_nothing(
+    web: LocalWeb, paywall: PayWall, crawl: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A well-formed signature by a key the agent never published (the server knows only the one
+    # the keys fixture made): it cannot be verified.
+    other = tmp_path / "other-keys"
+    assert main(["keys", "new", str(other)]) == 0
+    capsys.readouterr()
+    url = paywall.page("sig.test", "/page", "USD 0.01")
+    audit = tmp_path / "audit.jsonl"
+    crawler = await crawl(settings=settings(other, audit, POLICYGUARD_MAX_PRICE="USD 0.01"), urls=[url])
+    (page,) = [s for s in web.seen if s.path == "/page"]
+    verdict = paywall.verifier.verify(page)
+    assert not verdict.ok and not verdict.missing
+    assert verdict.reason.startswith("no key ")
+    assert paywall.answers == [("/page", 400, "StrongAuthRequired")]
+    (record,) = records(audit, "response")
+    assert record["url"] == url
+    assert record["action"] == "blocked"
+    assert record["denied_by"] == ["pay-per-crawl"]
+    evidence = record["evidence"][-1]
+    assert evidence["rule"] == "crawler-error: StrongAuthRequired"
+    assert "Web Bot Auth" in evidence["detail"]
+    assert url in crawler.spider.denied
+    assert paywall.billed == []
+    assert records(audit, "charge") == []
+    stats = guard_stats(crawler)
+    assert stats["policyguard/pay/errors/StrongAuthRequired"] == 1
+    assert "policyguard/pay/retries" not in stats
+    assert not any("Crawler-Exact-Price" in s.headers for s in web.seen)
+
+
+@coroutine_test
 async def test_a_paid_answer_that_redirects_to_a_disallowed_page_is_checked_again(
     web: LocalWeb, paywall: PayWall, keys: Path, crawl: Any, tmp_path: Path
 ) -> None:
