@@ -256,8 +256,11 @@ def _money(name: str, value: Any, where: str = "") -> Money:
         ) from None
 
 
-def _limits(settings: BaseSettings) -> Limits:
-    """POLICYGUARD_MAX_PRICE, _BUDGET and _BUDGET_PER_ORIGIN, all in one currency."""
+def _limits(settings: BaseSettings, signing_key: BotKey | None) -> Limits:
+    """POLICYGUARD_MAX_PRICE, _BUDGET and _BUDGET_PER_ORIGIN, all in one currency, and a signing
+    key whenever the crawl may pay: Cloudflare's pay-per-crawl takes payment only from a crawler
+    that signs with Web Bot Auth and answers an unsigned request ``400 InvalidSignature`` (crawl
+    pages and error codes pages), so limits without a key could never pay anything."""
     max_price = settings.get("POLICYGUARD_MAX_PRICE")
     budget = settings.get("POLICYGUARD_BUDGET")
     name = "POLICYGUARD_BUDGET_PER_ORIGIN"
@@ -298,6 +301,15 @@ def _limits(settings: BaseSettings) -> Limits:
                 f"in {money.currency}, but POLICYGUARD_MAX_PRICE is in {currency} (never converted)",
                 f"give every limit in {currency}",
             )
+    if signing_key is None:
+        raise _error(
+            "POLICYGUARD_MAX_PRICE",
+            max_price,
+            "paying needs POLICYGUARD_SIGNING_KEY, which is not set: pay-per-crawl refuses unsigned "
+            "requests, so the crawl could never pay",
+            "set POLICYGUARD_SIGNING_KEY and POLICYGUARD_SIGNATURE_AGENT (policyguard keys new DIR makes "
+            "a key), or remove POLICYGUARD_MAX_PRICE and the budgets",
+        )
     return limits
 
 
@@ -590,7 +602,7 @@ class GuardSettings:
                 maximum=MAX_LIFETIME,
                 why=f"at most {MAX_LIFETIME} (the Web Bot Auth draft recommends 24 hours or less)",
             ),
-            limits=_limits(settings),
+            limits=_limits(settings, signing_key),
             blocklists=_strings(settings, "POLICYGUARD_BLOCKLISTS", '["blocklists/infringing-sites.txt"]'),
             paywall=PaywallMode(_choice(settings, "POLICYGUARD_PAYWALL", _PAYWALL_MODES)),
             contact=_contact(settings),

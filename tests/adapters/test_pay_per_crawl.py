@@ -230,9 +230,11 @@ async def test_crawler_errors_are_audited_with_their_meaning(
 async def test_an_unsigned_crawl_is_refused_and_pays_nothing(
     web: LocalWeb, paywall: PayWall, crawl: Any, tmp_path: Path
 ) -> None:
+    # A crawl without a key cannot set a price limit (test_settings_errors.py), and a pay-per-crawl
+    # site does not even name its price to it.
     url = paywall.page("sig.test", "/page", "USD 0.01")
     audit = tmp_path / "audit.jsonl"
-    crawler = await crawl(settings=settings(None, audit, POLICYGUARD_MAX_PRICE="USD 0.01"), urls=[url])
+    crawler = await crawl(settings=settings(None, audit), urls=[url])
     assert paywall.answers == [("/page", 400, "InvalidSignature")]
     (record,) = records(audit, "response")
     assert record["evidence"][-1]["rule"] == "crawler-error: InvalidSignature"

@@ -252,6 +252,20 @@ CASES = [
         id="budget-per-origin-value",
     ),
     pytest.param(
+        {"POLICYGUARD_MAX_PRICE": "USD 0.01", "POLICYGUARD_BUDGET": "USD 5"},
+        [
+            "POLICYGUARD_MAX_PRICE='USD 0.01': paying needs POLICYGUARD_SIGNING_KEY, which is not set",
+            "pay-per-crawl refuses unsigned requests",
+            "Fix: set POLICYGUARD_SIGNING_KEY and POLICYGUARD_SIGNATURE_AGENT",
+        ],
+        id="max-price-without-key",
+    ),
+    pytest.param(
+        {"POLICYGUARD_MODE": "audit", "POLICYGUARD_MAX_PRICE": "USD 0.01"},
+        ["POLICYGUARD_MAX_PRICE='USD 0.01': paying needs POLICYGUARD_SIGNING_KEY"],
+        id="max-price-without-key-audit-mode",
+    ),
+    pytest.param(
         {"POLICYGUARD_SIGNATURE_AGENT": "https://crawler.example"},
         ["POLICYGUARD_SIGNING_KEY=None", "no key to sign with", "policyguard keys new DIR"],
         id="agent-without-key",
