@@ -7,7 +7,9 @@ them the price is reserved and the page requested once more with ``crawler-exact
 retry goes through every downloader middleware again, so it is signed with the price covered);
 its answer settles the reservation from ``crawler-charged`` and writes a ``charge`` audit record.
 The retry skips the policy check its page already passed, for its own URL only (DECIDED_META): a
-redirect of it, or a re-send by RetryMiddleware, is checked again and carries the reservation on.
+redirect of it, or a re-send by RetryMiddleware, is checked again and carries the reservation on
+within the origin that asked the price; a redirect to another origin goes without price or
+reservation.
 Above them, or when the server refuses (``crawler-error``), the request fails with
 :class:`PolicyDenied` and a ``response`` record whose evidence holds the price or the error code
 and its meaning. In audit mode nothing is paid: each price that would have been paid is a
@@ -88,6 +90,25 @@ class PaymentMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PaymentMiddleware:
         return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """A price is offered to one origin: a redirect of the paid retry to another origin goes
+        without it (its reservation released), and ``crawler-exact-price`` travels only with a
+        reservation, never copied along with a request's headers."""
+        reservation = request.meta.get(PAY_META)
+        if isinstance(reservation, Reservation) and origin_of(request.url) != reservation.origin:
+            logger.debug(
+                "Not offering %s to %s: the price was asked by %s",
+                reservation.asked,
+                request.url,
+                reservation.origin,
+                extra=self._log_extra,
+            )
+            request.meta[PAY_META] = None
+            self.budget.release(reservation)
+            reservation = None
+        if not isinstance(reservation, Reservation) and EXACT_PRICE_HEADER in request.headers:
+            del request.headers[EXACT_PRICE_HEADER]
 
     async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None

@@ -321,6 +321,23 @@ async def test_a_paid_retry_sent_again_by_retry_middleware_is_checked_and_paid_o
     assert crawler.spider.fetched == [paid]
 
 
+@coroutine_test
+async def test_a_paid_answer_redirecting_to_another_origin_takes_no_price_along(
+    web: LocalWeb, paywall: PayWall, keys: Path, crawl: Any, tmp_path: Path
+) -> None:
+    # The price was offered to shop.test: the redirect to other.test goes without it, so other.test
+    # asks its own price and is paid (or not) within its own limits, never on shop.test's consent.
+    other = paywall.page("other.test", "/paid", "USD 0.01")
+    paid = paywall.page("shop.test", "/paid", "USD 0.01", redirect=other)
+    audit = tmp_path / "audit.jsonl"
+    await crawl(settings=settings(keys, audit, POLICYGUARD_MAX_PRICE="USD 0.01"), urls=[paid])
+    answers = [("/paid", 402), ("/paid", 302), ("/paid", 402), ("/paid", 200)]
+    assert [a[:2] for a in paywall.answers] == answers
+    assert [b.url for b in paywall.billed] == [other]
+    assert [(r["origin"], r["action"]) for r in records(audit, "charge")] == [("http://other.test", "paid")]
+    assert records(audit, "totals")[0]["pay"]["reserved"] == "0.00"
+
+
 class MetaFollowingSpider(ListSpider):
     """Follows every link with ``meta=response.meta``, a common way to carry state along."""
 
