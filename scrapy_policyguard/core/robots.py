@@ -496,21 +496,24 @@ class MergedGroup:
 _NO_MATCH = 1 << 80
 
 
-def _decode(content: str | bytes, limit: int) -> tuple[bytes, bool, int]:
+def _decode(content: str | bytes, limit: int) -> tuple[bytes, int, bool, int]:
+    """(bytes, where the first line starts, truncated, size). A byte order mark is skipped by
+    offset, not sliced off: the fetched body is then the parser's bytes too, not a second copy."""
     raw = utf8(content) if isinstance(content, str) else bytes(content)
     size = len(raw)
+    start = 0
     # A UTF-8 byte order mark, whole or cut short, is not part of the first line.
     for bom in (b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"):
         if raw.startswith(bom):
-            raw = raw[len(bom) :]
+            start = len(bom)
             break
-    truncated = len(raw) > limit
+    truncated = size - start > limit
     if truncated:
-        raw = raw[:limit]
+        raw = raw[: start + limit]
         # The line cut by the limit is incomplete: drop it rather than guess its meaning.
-        cut = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
-        raw = raw[: cut + 1] if cut >= 0 else b""
-    return raw, truncated, size
+        cut = max(raw.rfind(b"\n", start), raw.rfind(b"\r", start))
+        raw = raw[: cut + 1] if cut >= 0 else raw[:start]
+    return raw, start, truncated, size
 
 
 def _record(raw_line: str) -> tuple[str, str] | None:
@@ -564,10 +567,10 @@ class RobotsTxt:
     @classmethod
     def parse(cls, content: str | bytes, *, limit: int = PARSE_LIMIT) -> RobotsTxt:
         robots = cls()
-        data, robots.truncated, robots.size = _decode(content, limit)
+        data, start, robots.truncated, robots.size = _decode(content, limit)
         # Invalid UTF-8 is kept as surrogate escapes, which path normalisation turns back into the
         # original octets (percent-encoded), so a Latin-1 path still matches byte for byte.
-        text = data.decode("utf-8", "surrogateescape")
+        text = str(memoryview(data)[start:], "utf-8", "surrogateescape")
         ascii_only = text.isascii()
         group: Group | None = None
         rules_seen = False  # an Allow/Disallow ends the User-agent list of the current group
@@ -587,7 +590,7 @@ class RobotsTxt:
                 ids_by_raw[raw] = found
             return found
 
-        offset = 0
+        offset = start
         for index in range(0, len(parts), 2):
             raw_line = parts[index]
             number = index // 2 + 1

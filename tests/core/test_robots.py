@@ -329,6 +329,15 @@ def test_limit_counts_octets_after_the_bom():
     assert robots.group_for("x").match("/a") is not None
 
 
+def test_a_bom_is_skipped_without_copying_the_body():
+    # The fetched body is kept as the last good copy; the parser reads the same bytes object.
+    body = b"\xef\xbb\xbfUser-agent: *\nDisallow: /a # first\n"
+    robots = RobotsTxt.parse(body)
+    assert robots._lines.data is body
+    matched = robots.group_for("x").match("/a")
+    assert matched is not None and (matched.line.number, matched.line.text) == (2, "Disallow: /a # first")
+
+
 def test_limit_counts_octets_not_characters():
     body = "User-agent: *\nDisallow: /ツ\nDisallow: /b\n"
     cut = len(b"User-agent: *\nDisallow: /\xe3\x83\x84\n")

@@ -111,6 +111,32 @@ def _pay_section(pay: dict[str, Any]) -> str:
     )
 
 
+def _workers_section(workers: list[dict[str, Any]], documents: Mapping[str, Mapping[str, int]]) -> str:
+    """The files a run of several workers was merged from; empty for a crawl of one process."""
+    if len(workers) < 2:
+        return ""
+    rows = [
+        [
+            escape(str(w["worker"] or "-")),
+            f"<code>{escape(w['file'])}</code>",
+            escape(str(w["finish_reason"] or "-")) if w["complete"] else "<b>cut short</b>",
+        ]
+        for w in workers
+    ]
+    copies = ", ".join(
+        f"{escape(kind)}: {counts.get('fetched', 0)} fetched, {counts.get('shared', 0)} read from the shared cache"
+        for kind, counts in documents.items()
+    )
+    finished = sum(1 for w in workers if w["complete"])
+    return (
+        f"<h2>Workers</h2><p>One run of {len(workers)} workers, {finished} of them finished; their audit "
+        "files are merged: counts per site are summed, each document fetch is counted once, where the "
+        f"worker that fetched it recorded it.{' Documents: ' + copies + '.' if copies else ''} A worker whose "
+        "file ends without its totals record was cut short: its counts come from the records it wrote.</p>"
+        + table(["worker", "audit file", "finished"], rows)
+    )
+
+
 def render_html(report: Report, top: int = 5) -> str:
     data = report.to_dict(top)
     crawl: dict[str, Any] = data["crawl"]
@@ -180,6 +206,7 @@ mode {escape(str(crawl.get("mode")))}. Started {escape(str(crawl.get("started"))
 {escape(str(crawl.get("finished") or "-"))}. Audit log <code>{escape(report.path)}</code>, crawl id
 <code>{escape(str(crawl.get("id")))}</code>.</p>
 {status}
+{_workers_section(data["workers"], data["documents"])}
 <h2>Decisions per site</h2>
 <p class="small">For each website (origin): pages fetched, pages not fetched because a rule forbids it,
 and the items (records of content) kept for the declared purpose or dropped.</p>
