@@ -7,6 +7,7 @@ and ``Content-Usage`` lines, sitemaps and comments. The same seed always gives t
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -22,6 +23,28 @@ def real_robots() -> dict[str, str]:
     return {
         p.name.removesuffix(".txt"): p.read_text("utf-8") for p in sorted((DATA / "robots").glob("*.txt"))
     }
+
+
+def wikipedia_robots() -> bytes:
+    """Wikipedia's robots.txt as its sites serve it (421 lines): the stored file without the line
+    that cites its source."""
+    return (DATA / "robots" / "wikipedia.org.txt").read_bytes().split(b"\n", 1)[1]
+
+
+def enwiki_robots(lines: int = 704) -> bytes:
+    """A file of ``lines`` lines built the way en.wikipedia.org's is: the base file, then
+    ``Disallow`` lines for ``/wiki/`` project pages (the live file appends the wiki page
+    MediaWiki:Robots.txt, which is not in our test data)."""
+    head = (
+        wikipedia_robots()
+        + b"\n# enwiki-style additions (synthetic: the live file appends MediaWiki:Robots.txt)\n"
+    )
+    pages = (
+        f"Disallow: /wiki/{namespace}Project_page_{n}/\n".encode()
+        for n in itertools.count()
+        for namespace in ("Wikipedia:", "Wikipedia%3A", "Wikipedia_talk:")
+    )
+    return head + b"".join(itertools.islice(pages, lines - head.count(b"\n")))
 
 
 def realistic_robots(seed: int, rules: int = 400, *, block_ai: str = "/") -> str:

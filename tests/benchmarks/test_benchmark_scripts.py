@@ -34,6 +34,14 @@ def test_decide_benchmark_reports_every_figure() -> None:
     for row in result["decisions"]:
         assert row["median_us"] > 0 and row["p99_us"] >= row["median_us"] and row["protego_median_us"] > 0
     assert all(r["kib_per_origin"] > 0 for r in result["memory"])
+    broad = result["broad_origins"]
+    assert [(r["lines"], r["pages"]) for r in broad] == [
+        (lines, pages) for lines in (421, 704) for pages in ("outside /wiki/", "under /wiki/")
+    ]
+    for row in broad:
+        # What is held counts the fetched robots.txt itself, which the registry keeps.
+        assert row["kib_held"] > row["robots_txt_kib"] > 10
+        assert row["cpu_ms"] > 0 and row["protego_cpu_ms"] > 0
     assert [r["file"] for r in result["parse_500k"]] == ["realistic, many groups", "wildcard-heavy"]
     assert all(r["kib"] >= 499 for r in result["parse_500k"])
     assert [r["stars"] for r in result["bounded"]] == [2, 4]
