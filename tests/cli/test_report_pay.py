@@ -76,6 +76,7 @@ def test_totals_are_the_source_when_present_and_rendered(tmp_path: Path) -> None
     html = render_html(report)
     assert "<h2>Pay-per-crawl spending</h2>" in html
     assert "<b>USD 0.02</b>" in html
+    assert "A further 0.01 was offered for pages sent with a price whose billing is unknown." in html
 
 
 def test_a_crawl_without_prices_shows_no_spending(tmp_path: Path) -> None:

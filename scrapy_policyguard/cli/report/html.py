@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from html import escape
 from typing import Any
 
 from ...adapters.accounting import OriginCount
-from .model import COLUMNS, Report
+from .model import COLUMNS, Report, met_a_price
 
-__all__ = ["CSS", "bar_chart", "render_html", "table"]
+__all__ = ["CSS", "bar_chart", "pay_section", "render_html", "table"]
 
 _SERIES = [
     (OriginCount.REQUESTS_ALLOWED, "fetched", "#3b8c5a"),
@@ -89,9 +90,9 @@ def table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] | s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _pay_section(pay: dict[str, Any]) -> str:
+def pay_section(pay: dict[str, Any]) -> str:
     """Pay-per-crawl spending per site; empty when the crawl met no price."""
-    if not pay["pages"] and not pay["declined"]:
+    if not met_a_price(pay):
         return ""
 
     def money(charged: Mapping[str, str]) -> str:
@@ -102,11 +103,17 @@ def _pay_section(pay: dict[str, Any]) -> str:
         [f"<code>{escape(origin)}</code>", str(entry["pages"]), money(entry["charged"])]
         for origin, entry in pay["origins"].items()
     ]
+    unsettled = pay.get("unsettled")
+    unknown = (
+        f" A further {escape(unsettled)} was offered for pages sent with a price whose billing is unknown."
+        if unsettled and Decimal(unsettled)
+        else ""
+    )
     return (
         "<h2>Pay-per-crawl spending</h2>"
         f"<p>The crawl {verb} <b>{money(pay['charged'])}</b> for {pay['pages']} page(s), as billed in each "
         f"page's <code>crawler-charged</code> header; {pay['declined']} priced page(s) were declined "
-        "(above the price or budget limits, or refused by the site).</p>"
+        f"(above the price or budget limits, or refused by the site).{unknown}</p>"
         + table(["site", "pages paid", "charged"], rows, {1})
     )
 
@@ -219,7 +226,7 @@ and the items (records of content) kept for the declared purpose or dropped.</p>
             set(range(2, 2 + len(columns))),
         )
     }
-{_pay_section(data["pay"])}
+{pay_section(data["pay"])}
 <h2>Decisions per source of the rule</h2>
 <p class="small">Which kind of rule made the decisions: <code>robots.txt</code> (the site's crawling rules),
 <code>robots-ai-groups</code> (the site blocks AI crawlers), <code>content-signal</code>,

@@ -41,7 +41,9 @@ __all__ = [
     "Worker",
     "build_origins",
     "load_report",
+    "met_a_price",
     "read_audit",
+    "spending",
 ]
 
 
@@ -157,14 +159,12 @@ class Report:
         return dict(sorted(summed.items()))
 
     def pay(self) -> dict[str, Any]:
-        """Pay-per-crawl spending, in total and per origin: the workers' ``totals`` records', or
-        (a crawl that did not finish) the sum of the ``charge`` records. Money stays decimal text."""
-        declined = self.stats().get("policyguard/pay/declined", 0)
-        pays = [w.totals["pay"] for w in self.workers if w.totals and isinstance(w.totals.get("pay"), dict)]
-        if pays and len(pays) == len(self.workers):
-            return {"source": "totals", "declined": declined, **_sum_pays(pays)}
-        charges = [charge for worker in self.workers for charge in worker.charges]
-        return {"source": "charge records", "declined": declined, **_sum_charges(charges)}
+        """Pay-per-crawl spending of the workers (see :func:`spending`)."""
+        return spending(
+            [w.totals for w in self.workers],
+            [charge for worker in self.workers for charge in worker.charges],
+            self.stats().get("policyguard/pay/declined", 0),
+        )
 
     def to_dict(self, top: int = 5) -> dict[str, Any]:
         crawl = self.crawl or {}
@@ -411,6 +411,25 @@ def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Repo
     return report
 
 
+def spending(
+    ends: Sequence[dict[str, Any] | None], charges: Sequence[dict[str, Any]], declined: int
+) -> dict[str, Any]:
+    """Pay-per-crawl spending of the crawls whose ``totals`` records are ``ends`` (None for a crawl
+    that did not finish), in total and per origin: the totals' ``pay`` blocks when every crawl left
+    one, else the sum of the ``charge`` records. ``declined`` pages come from the stats. Money
+    stays decimal text. Shared with ``policyguard summary``."""
+    pays = [end["pay"] for end in ends if end and isinstance(end.get("pay"), dict)]
+    if pays and len(pays) == len(ends):
+        return {"source": "totals", "declined": declined, **_sum_pays(pays)}
+    return {"source": "charge records", "declined": declined, **_sum_charges(charges)}
+
+
+def met_a_price(pay: dict[str, Any]) -> bool:
+    """Whether the crawl met any pay-per-crawl price (paid, declined, or billing unknown): the
+    renderings show spending only then."""
+    return bool(pay["pages"] or pay["declined"] or _decimal(pay.get("unsettled") or 0))
+
+
 def _decimal(value: Any) -> Decimal:
     try:
         return Decimal(str(value))
@@ -442,7 +461,7 @@ def _sum_pays(pays: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _sum_charges(charges: list[dict[str, Any]]) -> dict[str, Any]:
+def _sum_charges(charges: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Spending added up from ``charge`` records (paid ones; would-pay ones in an audit-mode crawl)."""
     simulated = any(c.get("action") == "would-pay" for c in charges)
     counted = "would-pay" if simulated else "paid"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .model import COLUMNS, Report
+from .model import COLUMNS, Report, met_a_price
 
 __all__ = ["pay_lines", "render_text"]
 
@@ -16,7 +16,7 @@ def _money(charged: dict[str, str]) -> str:
 
 def pay_lines(pay: dict[str, Any]) -> list[str]:
     """Pay-per-crawl spending, in total and per origin; nothing when the crawl met no price."""
-    if not pay["pages"] and not pay["declined"]:
+    if not met_a_price(pay):
         return []
     verb = "would have been paid" if pay["simulated"] else "paid"
     summary = (
