@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NO_ORIGIN",
     "NO_URL",
+    "RECHECK_SPIDER",
     "STATS_PREFIX",
     "TALLIES",
     "ItemAction",
@@ -85,6 +86,10 @@ class ItemAction(TextEnum):
     TAGGED_DENIED = "tagged-denied"  # kept with a denied tag (POLICYGUARD_ITEM_ACTION = "tag")
     WOULD_DROP = "would-drop"  # audit mode: kept, recorded
     DROPPED = "dropped"
+
+
+#: The spider of a ``policyguard recheck`` run: what tells its audit trail from a crawl's.
+RECHECK_SPIDER = "policyguard-recheck"
 
 
 class RecheckAction(TextEnum):

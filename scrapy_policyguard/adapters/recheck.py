@@ -46,7 +46,7 @@ from twisted.internet.task import deferLater
 from ..core.decision import Decision, Evidence, EvidenceKind, Outcome, Source
 from ..core.purposes import PURPOSES, Purpose
 from ..datasets import Capture, DatasetError, open_dataset
-from .accounting import RecheckAction
+from .accounting import RECHECK_SPIDER, RecheckAction
 from .fetch import describe_failure
 from .live_check import check_settings
 from .runtime import GuardRuntime
@@ -291,7 +291,7 @@ class _Rechecker:
 class RecheckSpider(scrapy.Spider):
     """Requests no page: reads the inputs and decides each capture (see the module docstring)."""
 
-    name = "policyguard-recheck"
+    name = RECHECK_SPIDER
 
     def __init__(self, job: RecheckJob, result: RecheckResult, **kwargs: Any) -> None:
         super().__init__(**kwargs)

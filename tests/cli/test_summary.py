@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import scrapy
+from archiving import CAPTURED
 from crawling import ListSpider, PageStructure, coroutine_test, read_audit
+from scrapy.crawler import Crawler
 
 from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.cli.report.model import build_origins, load_report
@@ -245,3 +249,207 @@ def test_bad_options_are_refused(tmp_path: Path, capsys, args: list[str], proble
     with pytest.raises(SystemExit):
         main(["summary", str(audit), *args])
     assert problem in capsys.readouterr().err
+
+
+# Later features: rights inside media files, pay-per-crawl spending, re-checks of collected data.
+
+
+class FileSpider(scrapy.Spider):
+    """One item per page, listing ``files`` for Scrapy's FilesPipeline to download."""
+
+    name = "files"
+
+    def __init__(self, urls: list[str], files: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.urls, self.files = urls, files
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        for url in self.urls:
+            yield scrapy.Request(url, dont_filter=True)
+
+    def parse(self, response):  # type: ignore[no-untyped-def]
+        yield {"url": response.url, "file_urls": self.files}
+
+
+@coroutine_test
+async def test_media_statements_count_under_the_protocols_honoured(
+    web, crawl, tmp_path: Path, capsys
+) -> None:
+    pytest.importorskip("c2pa")
+    from mediafiles import VOCAB, image_with_xmp, plain_image, signer, xmp_packet
+
+    jpeg = plain_image("JPEG")
+    images = {
+        "/plain.jpg": jpeg,
+        "/xmp.jpg": image_with_xmp("JPEG", xmp_packet(VOCAB + "DMI-PROHIBITED-AIMLTRAINING")),
+        "/c2pa.jpg": signer().sign(jpeg, "image/jpeg", {"cawg.ai_training": "notAllowed"}),
+    }
+    web.add("gallery.test", "/robots.txt", OPEN)
+    web.add("gallery.test", "/", page(500))
+    for path, body in images.items():
+        web.add("gallery.test", path, Reply(body=body, content_type="image/jpeg"))
+    files = [web.url("gallery.test", path) for path in images]
+
+    async def crawl_with(audit: Path, **settings: Any) -> dict[str, Any]:
+        await crawl(
+            FileSpider,
+            {
+                "POLICYGUARD_AUDIT_LOG": str(audit),
+                "ITEM_PIPELINES": {"scrapy.pipelines.files.FilesPipeline": 1},
+                "FILES_STORE": str(tmp_path / "files"),
+                **settings,
+            },
+            urls=[web.url("gallery.test", "/")],
+            files=files,
+        )
+        code, data = summary_json(capsys, str(audit))
+        assert code == 0
+        return next(m for m in data["measures"] if m["measure"] == "1.3 (1)(b)")
+
+    reading = await crawl_with(tmp_path / "media.jsonl")
+    protocols = {p["source"]: p for p in reading["evidence"]["protocols"]}
+    assert (protocols["xmp"]["files_dropped"], protocols["c2pa"]["files_dropped"]) == (1, 1)
+    assert protocols["xmp"]["read"] and protocols["c2pa"]["read"]
+    assert sum(p["files_dropped"] for p in protocols.values()) == 2
+    assert "2 more (xmp, c2pa) were read inside any media files the crawl downloaded" in reading["summary"]
+    assert "xmp (1), c2pa (1)" in reading["summary"]
+    main(["summary", str(tmp_path / "media.jsonl"), "--html", str(tmp_path / "media.html")])
+    text = capsys.readouterr().out
+    assert "    xmp: files dropped 1" in text and "    c2pa: files dropped 1" in text
+    html = (tmp_path / "media.html").read_text("utf-8")
+    assert "IPTC Data Mining, plus:DataMining" in html and "<th>files dropped</th>" in html
+
+    # With the media readers off, the files are stored and the summary says they were not read.
+    blind = await crawl_with(tmp_path / "blind.jsonl", POLICYGUARD_MEDIA_READERS=[])
+    protocols = {p["source"]: p for p in blind["evidence"]["protocols"]}
+    assert not protocols["xmp"]["read"] and not protocols["c2pa"]["read"]
+    assert protocols["xmp"]["files_dropped"] == protocols["c2pa"]["files_dropped"] == 0
+    assert "inside media files (XMP, C2PA) were not read (POLICYGUARD_MEDIA_READERS)" in blind["summary"]
+    main(["summary", str(tmp_path / "blind.jsonl"), "--html", str(tmp_path / "blind.html")])
+    capsys.readouterr()
+    assert "(not read in this run)" in (tmp_path / "blind.html").read_text("utf-8")
+
+
+@coroutine_test
+async def test_pay_per_crawl_spending_is_in_the_summary(web, crawl, tmp_path: Path, capsys) -> None:
+    from paywall import PayWall, WebBotAuthVerifier, directory_of
+
+    from scrapy_policyguard.cli.keys import DIRECTORY_FILE, KEY_FILE
+
+    agent = "https://crawler.example"
+    assert main(["keys", "new", str(tmp_path / "keys")]) == 0
+    capsys.readouterr()
+    paywall = PayWall(web, WebBotAuthVerifier({agent: directory_of(tmp_path / "keys" / DIRECTORY_FILE)}))
+    web.add("shop.test", "/robots.txt", OPEN)
+    web.add("shop.test", "/free", page(800))
+    cheap = [paywall.page("shop.test", f"/p{i}", "USD 0.01") for i in range(2)]
+    dear = paywall.page("shop.test", "/dear", "USD 0.05")
+    audit = tmp_path / "audit.jsonl"
+    await crawl_to(
+        crawl,
+        audit,
+        [*cheap, dear, web.url("shop.test", "/free")],
+        POLICYGUARD_SIGNING_KEY=str(tmp_path / "keys" / KEY_FILE),
+        POLICYGUARD_SIGNATURE_AGENT=agent,
+        POLICYGUARD_MAX_PRICE="USD 0.01",
+        POLICYGUARD_BUDGET="USD 1.00",
+    )
+    assert paywall.total() == Decimal("0.02")
+
+    code, data = summary_json(capsys, str(audit))
+    assert code == 0
+    assert list(data) == ["run", "crawlers", "period", "totals", "pay", "domains", "top_domains", "measures"]
+    pay = data["pay"]
+    assert (pay["source"], pay["pages"], pay["charged"], pay["declined"]) == ("totals", 2, {"USD": "0.02"}, 1)
+    assert pay["origins"] == {"http://shop.test": {"charged": {"USD": "0.02"}, "pages": 2}}
+    # The same figures as policyguard report's, from the same code.
+    assert pay == load_report(audit).to_dict()["pay"]
+
+    main(["summary", str(audit), "--html", str(tmp_path / "summary.html")])
+    text = capsys.readouterr().out
+    assert "pay-per-crawl: 2 page(s) paid, USD 0.02; 1 declined" in text
+    assert "  http://shop.test  USD 0.02 (2 page(s))" in text
+    html = (tmp_path / "summary.html").read_text("utf-8")
+    assert "<h2>Pay-per-crawl spending</h2>" in html and "<b>USD 0.02</b>" in html
+
+
+#: The pages of the re-check test, as collected: a.test and b.test open, c.test's page said noai.
+COLLECTED = ["http://a.test/open", "http://a.test/private/x", "http://b.test/page", "http://c.test/noai"]
+
+
+@coroutine_test
+async def test_a_recheck_trail_is_summarised_as_a_recheck(web, crawl, tmp_path: Path, capsys) -> None:
+    from archiving import write_warc
+
+    from scrapy_policyguard.adapters.recheck import (
+        RecheckJob,
+        RecheckResult,
+        RecheckSpider,
+        recheck_settings,
+    )
+
+    for host in ("a.test", "b.test", "c.test"):
+        web.add(host, "/robots.txt", OPEN)
+    for url in COLLECTED[:3]:
+        web.add(url.split("/")[2], "/" + url.split("/", 3)[3], page(600))
+    web.add("c.test", "/noai", Reply(body=page(600), headers=[("X-Robots-Tag", "noai")]))
+    # Our own older crawl, then its pages archived.
+    crawled = tmp_path / "crawl.jsonl"
+    await crawl_to(crawl, crawled, COLLECTED)
+    warc = tmp_path / "pages.warc.gz"
+    write_warc(warc, web, COLLECTED)
+    # Today a.test reserves /private/ and b.test's robots.txt answers 503.
+    web.add("a.test", "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    web.add("b.test", "/robots.txt", Reply(status=503, body="busy"))
+    out = tmp_path / "out"
+    settings = recheck_settings(out=out, user_agent="TestBot")
+    settings.set("RETRY_ENABLED", False)
+    result = RecheckResult()
+    await Crawler(RecheckSpider, settings).crawl_async(job=RecheckJob((warc,), out), result=result)
+    assert result.error is None and (result.inputs[0].kept, result.inputs[0].removed) == (1, 3)
+
+    code, data = summary_json(capsys, str(out / "audit.jsonl"))
+    assert code == 0
+    recheck = data["recheck"]
+    assert (recheck["captures"], recheck["kept"], recheck["removed"]) == (4, 1, 3)
+    assert recheck["removed_by"] == {"robots.txt": 2, "x-robots-tag": 1}
+    assert recheck["domains"] == [
+        {"domain": "a.test", "captures_kept": 1, "captures_removed": 1},
+        {"domain": "b.test", "captures_kept": 0, "captures_removed": 1},
+        {"domain": "c.test", "captures_kept": 0, "captures_removed": 1},
+    ]
+    assert recheck["captured"] == {"start": CAPTURED, "end": CAPTURED}
+    # Nothing was collected: no collection period, no zero-byte domains.
+    assert not data["run"]["collected"] and [c["kind"] for c in data["run"]["crawls"]] == ["recheck"]
+    assert data["period"] == {"start": None, "end": None} and data["domains"] == []
+    measures = {m["measure"]: m for m in data["measures"]}
+    robots = measures["1.3 (1)(a)"]
+    assert robots["evidence"]["captures_removed"] == 2
+    assert robots["evidence"]["unreachable_origins"][0]["captures_removed"] == 1
+    assert "2 re-checked captures of collected data were removed because robots.txt" in robots["summary"]
+    assert "requests were not sent" not in robots["summary"]
+    assert "before any of their pages" not in robots["summary"]
+    protocols = {p["source"]: p for p in measures["1.3 (1)(b)"]["evidence"]["protocols"]}
+    assert protocols["x-robots-tag"]["captures_removed"] == 1
+    assert "read for every re-checked capture" in measures["1.3 (1)(b)"]["summary"]
+
+    main(["summary", str(out / "audit.jsonl"), "--html", str(tmp_path / "recheck.html")])
+    text = capsys.readouterr().out
+    assert "Nothing was collected in this run: it re-checked data collected before" in text
+    assert "4 captures of data collected before checked against today's opt-outs: 1 kept, 3 removed" in text
+    assert "(robots.txt 2, x-robots-tag 1)" in text
+    assert "    unreachable: http://b.test (HTTP 503): 1 captures removed\n" in text
+    assert "Period of data collection" not in text and "0 requests were not sent" not in text
+    html = (tmp_path / "recheck.html").read_text("utf-8")
+    assert "<h2>Re-checked data</h2>" in html and "<h2>Every domain</h2>" not in html
+
+    # The older crawl and its re-check together: what was collected comes from the crawl alone.
+    code, both = summary_json(capsys, str(crawled), str(out / "audit.jsonl"), "--all")
+    assert code == 0 and both["run"]["collected"]
+    assert [c["kind"] for c in both["run"]["crawls"]] == ["crawl", "recheck"]
+    assert {d["domain"]: d["bytes"] for d in both["domains"]} == {"a.test": 1200, "b.test": 600, "c.test": 0}
+    assert both["period"]["end"] == read_audit(crawled)[-1]["time"]
+    assert both["recheck"]["removed"] == 3
+    robots_summary = both["measures"][0]["summary"]
+    assert "0 requests were not sent" in robots_summary and "2 re-checked captures" in robots_summary
+    assert "for every request and response and every re-checked capture" in both["measures"][1]["summary"]
