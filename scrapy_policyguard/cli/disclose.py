@@ -32,12 +32,16 @@ from ..core.compliance import CODE_OF_PRACTICE, Measure
 from ..core.purposes import (
     AIPREF_LABELS,
     CONTENT_SIGNAL_KEYS,
+    PLUS_DATA_MINING,
     PURPOSES,
     ROBOTS_DIRECTIVES,
     RSL_USAGE_TOKENS,
     TDM_RESERVATION,
+    TRAINING_MINING_ENTRIES,
     Purpose,
 )
+from ..core.signals import c2pa, xmp
+from ..core.signals.embedded import MediaReader
 from ..core.signals.schema_org import PaywallMode
 from .report.html import CSS, table
 
@@ -73,9 +77,12 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _opt_outs(purpose: Purpose, token: str, paywall: PaywallMode) -> list[dict[str, str]]:
+def _opt_outs(
+    purpose: Purpose, token: str, paywall: PaywallMode, media: frozenset[MediaReader]
+) -> list[dict[str, str]]:
     """How a site owner reserves ``purpose`` against this crawler: every signal the crawl reads
-    that can deny it, with an example."""
+    that can deny it, with an example; the statements inside media files only when the crawl
+    reads them (``media``, POLICYGUARD_MEDIA_READERS)."""
     tokens = [a.token for a in bundled_agents() if purpose in a.signals]
     rank = {token: index for index, token in enumerate(WELL_KNOWN)}
     agents = sorted(tokens, key=lambda t: rank.get(t, len(rank)))[:EXAMPLE_TOKENS]
@@ -126,6 +133,36 @@ def _opt_outs(purpose: Purpose, token: str, paywall: PaywallMode) -> list[dict[s
         )
     if paywall is PaywallMode.DENY and purpose in (Purpose.AI_TRAIN, Purpose.AI_INPUT):
         ways.append({"signal": "paywall markup (schema.org)", "example": '"isAccessibleForFree": false'})
+    # Inside media files: the narrowest statement that denies the purpose (XMP holds one value),
+    # and every CAWG entry that does.
+    terms = sorted(
+        (term for term, reading in PLUS_DATA_MINING.items() if purpose in reading.denied),
+        key=lambda term: len(PLUS_DATA_MINING[term].denied),
+    )
+    if MediaReader.XMP in media and terms:
+        ways.append(
+            {
+                "signal": "IPTC Data Mining in the XMP metadata of an image or video (plus:DataMining)",
+                "example": f'<rdf:Description xmlns:plus="{xmp.PLUS}"\n'
+                f'  plus:DataMining="{xmp.VOCABULARY}{terms[0]}"/>',
+            }
+        )
+    entries = sorted(
+        (name for name, purposes in TRAINING_MINING_ENTRIES.items() if purpose in purposes),
+        key=lambda name: len(TRAINING_MINING_ENTRIES[name]),
+    )
+    if MediaReader.C2PA in media and entries:
+        assertion = {
+            "label": c2pa.LABELS[0],  # CAWG 1.1's (C2PA 1.x's older one is read too)
+            "data": {"entries": {f"cawg.{name}": {"use": "notAllowed"} for name in entries}},
+        }
+        ways.append(
+            {
+                "signal": "Content Credentials: the CAWG training-and-data-mining assertion of a "
+                "media file's C2PA manifest",
+                "example": json.dumps(assertion),
+            }
+        )
     return ways
 
 
@@ -163,7 +200,7 @@ def build_disclosure(settings: Any, spiders: list[tuple[str, Any]]) -> dict[str,
         "code_of_practice": {"measure": Measure.CRAWLER_INFORMATION.cite, "url": CODE_OF_PRACTICE.url},
         "crawlers": list(crawlers.values()),
         "purposes": [{"purpose": str(p), "meaning": PURPOSE_MEANING[p]} for p in purposes],
-        "opt_out": {str(p): _opt_outs(p, token, first.paywall) for p in PURPOSES},
+        "opt_out": {str(p): _opt_outs(p, token, first.paywall, first.media_readers) for p in PURPOSES},
         "robots_txt": {
             "standard": "RFC 9309",
             "refresh_seconds": first.robots_ttl,

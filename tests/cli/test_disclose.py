@@ -16,6 +16,8 @@ from crawling import PageStructure
 from scrapy_policyguard.cli.demo import find_project
 
 POLICYGUARD = Path(sys.executable).parent / "policyguard"
+XMP = "IPTC Data Mining in the XMP metadata of an image or video (plus:DataMining)"
+C2PA = "Content Credentials: the CAWG training-and-data-mining assertion of a media file's C2PA manifest"
 
 
 def disclose(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +61,42 @@ def test_json_describes_the_project_as_its_crawls_run(project: Path) -> None:
     assert ai_train["Content-Usage, IETF AIPREF (robots.txt or HTTP header)"] == "Content-Usage: train-ai=n"
     search = {w["signal"] for w in data["opt_out"]["search"]}
     assert "paywall markup (schema.org)" not in search and "DisallowAITraining (robots.txt)" not in search
+    # The project downloads files (FilesPipeline) and reads what they embed: XMP, and C2PA manifests
+    # where c2pa-python is installed (it is in the test environment).
+    assert ai_train[XMP] == (
+        '<rdf:Description xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/"\n'
+        '  plus:DataMining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"/>'
+    )
+    assert json.loads(ai_train[C2PA]) == {
+        "label": "cawg.training-mining",
+        "data": {
+            "entries": {
+                name: {"use": "notAllowed"}
+                for name in ("cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining")
+            }
+        },
+    }
+    ai_input = {w["signal"]: w["example"] for w in data["opt_out"]["ai-input"]}
+    assert ai_input[XMP].endswith(
+        'plus:DataMining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"/>'
+    )
+    assert set(json.loads(ai_input[C2PA])["data"]["entries"]) == {"cawg.ai_inference", "cawg.data_mining"}
+    assert C2PA not in search  # no CAWG entry speaks about search
     assert data["code_of_practice"]["measure"] == "Code of Practice (copyright) Measure 1.3 (4)"
+
+
+@pytest.mark.parametrize(("readers", "signals"), [("['xmp']", {XMP}), ("[]", set())])
+def test_media_statements_are_listed_only_where_the_crawl_reads_them(
+    project: Path, tmp_path: Path, readers: str, signals: set[str]
+) -> None:
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    settings = copy / "example_project" / "settings.py"
+    settings.write_text(settings.read_text("utf-8") + f"\nPOLICYGUARD_MEDIA_READERS = {readers}\n", "utf-8")
+    done = disclose(copy, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    listed = {w["signal"] for ways in json.loads(done.stdout)["opt_out"].values() for w in ways}
+    assert listed & {XMP, C2PA} == signals
 
 
 def test_markdown_and_html_render_the_same_page(project: Path, tmp_path: Path) -> None:
@@ -69,6 +106,7 @@ def test_markdown_and_html_render_the_same_page(project: Path, tmp_path: Path) -
     assert text.startswith("# ExampleDataBot: how this crawler works and how to opt out")
     assert "Fetched again every 24 hours" in text and "crawler@example.org" in text
     assert "`reddit` (Reddit), reviewed" in text and "### `ai-input`" in text
+    assert f"- {XMP}:" in text
     page = tmp_path / "crawler.html"
     done = disclose(project, "--format", "html", "--spider", "search_demo", "-o", str(page))
     assert done.returncode == 0 and done.stdout == "", done.stderr
