@@ -222,6 +222,11 @@ class _Rechecker:
     async def _decide(self, pending: _Pending) -> None:
         capture = pending.capture
         url = capture.url
+        blocklist = self.runtime.blocklist
+        listed = blocklist.evidence(url) if blocklist else None
+        if listed is not None:  # as in a crawl: a listed website is not contacted, not even robots.txt
+            pending.decision = Decision.build(url, self.purpose, [listed])
+            return
         try:
             documents = self.runtime.documents
             site = await documents.site(url, self.purpose)

@@ -266,3 +266,26 @@ async def test_an_output_that_cannot_be_written_fails_the_run(web: LocalWeb, tmp
     assert result.error is not None
     assert result.error.startswith("the re-check failed: IsADirectoryError")
     assert web.seen == []
+
+
+@coroutine_test
+async def test_a_listed_website_is_removed_as_listed_and_never_contacted(
+    web: LocalWeb, tmp_path: Path
+) -> None:
+    web.add("open.test", "/robots.txt", Reply(body=OPEN, content_type="text/plain"))
+    web.add("listed.test", "/robots.txt", Reply(body=OPEN, content_type="text/plain"))
+    blocklist = tmp_path / "infringing.txt"
+    blocklist.write_text("# test list\nlisted.test\n", "utf-8")
+    source = tmp_path / "docs.jsonl"
+    write_jsonl(source, ["http://open.test/a", "http://listed.test/a"])
+    out = tmp_path / "out"
+
+    result = await recheck([source], out, blocklists=[str(blocklist)])
+
+    assert result.error is None
+    records = by_url(read_audit(out / "audit.jsonl"))
+    listed = records["http://listed.test/a"]
+    assert (listed["action"], listed["denied_by"]) == ("removed", ["blocklist"])
+    assert listed["evidence"][0]["location"].endswith("infringing.txt line 2")
+    assert records["http://open.test/a"]["action"] == "kept"
+    assert not any(s.host == "listed.test" for s in web.seen)
