@@ -278,14 +278,19 @@ class PolicyGuardDownloaderMiddleware:
             if blocklist and (evidence := blocklist.evidence(url)) is not None
         }
         wanted = [url for url in facts.license_urls if url not in listed]
-        fetched = await documents.licenses(wanted, site.origin, request) if wanted else {}
+        cache_down: tuple[Evidence, ...] = ()
+        try:
+            fetched = await documents.licenses(wanted, site.origin, request) if wanted else {}
+        except SharedCacheUnavailable as exc:  # a licence not read is never taken as no licence
+            fetched = dict.fromkeys(wanted, f"not fetched: {exc}")
+            cache_down = cache_unavailable_decision(request, decision.purpose, str(exc)).evidence
         facts = facts.with_licenses(request.url, {**fetched, **listed})
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})
         updated = site.decide_response(request.url, decision.purpose, facts, path_of(request.url))
         on_blocklist = [e for e in decision.evidence if e.source is Source.BLOCKLIST]  # audit mode only
-        if on_blocklist:
-            updated = updated.extend(on_blocklist)
+        if on_blocklist or cache_down:
+            updated = updated.extend((*on_blocklist, *cache_down))
         if facts.html is not None and any(e.source is Source.PAYWALL for e in facts.html.evidence):
             runtime.ledger.inc("responses/paywalled")
         recognised = facts.media is not None and facts.media.format is not None  # an image whatever its type

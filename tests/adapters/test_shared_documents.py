@@ -294,3 +294,34 @@ async def test_redis_stopped_mid_crawl_never_lets_a_request_through_unchecked(  
         assert web.count(hosts[1], "/robots.txt") == 0
     # Back on Redis: r2's robots.txt went into the shared cache.
     assert redis_server.client().exists(f"chain:policyguard:doc:robots:http://{hosts[2]}") == 1
+
+
+@coroutine_test
+async def test_deny_a_licence_unreadable_while_redis_is_down_denies_the_response_and_is_audited(
+    web, crawl, redis_server, tmp_path: Path
+) -> None:
+    # The page is allowed on the robots.txt held since Redis was up; its Link header names a
+    # licence this worker has no copy of, and may not fetch while Redis is down.
+    host = "lic.test"
+    link = f'<http://{host}/license.xml>; rel="license"; type="application/rsl+xml"'
+    web.add(host, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    web.add(host, "/a", "<html><body>a</body></html>")
+    web.add(host, "/licensed", Reply(body="<html><body>licensed</body></html>", headers=[("Link", link)]))
+    web.add(host, "/license.xml", Reply(body="<rsl xmlns='https://rslstandard.org/rsl'></rsl>"))
+    urls = [f"http://{host}/a", f"http://{host}/licensed"]
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "POLICYGUARD_CACHE": "redis",
+        "POLICYGUARD_REDIS_URL": redis_server.url,
+        "POLICYGUARD_REDIS_ON_ERROR": "deny",
+        "POLICYGUARD_AUDIT_LOG": str(audit),
+    }
+    crawler = await crawl(ChainSpider, settings, urls=urls, before={1: redis_server.stop})
+    assert crawler.spider.fetched == urls
+    assert web.count(host, "/license.xml") == 0
+    records = read_audit(audit)
+    [response] = [r for r in records if r["record"] == "response" and r["url"] == urls[1]]
+    assert "policyguard" in response["denied_by"]
+    [item] = [r for r in records if r["record"] == "item" and r["url"] == urls[1]]
+    assert not item["allowed"] and "policyguard" in item["denied_by"]
+    assert guard_stats(crawler)["policyguard/cache/errors"] >= 1
