@@ -62,7 +62,8 @@ T = TypeVar("T")
 
 TDMREP_LIMIT = 512 * 1024
 LICENSE_LIMIT = 1024 * 1024
-#: Distinct robots.txt files kept parsed, for origins that serve identical bytes.
+#: Distinct robots.txt files kept parsed, for origins that serve identical bytes (never more than
+#: POLICYGUARD_MAX_ORIGINS: the files of dropped origins must not outnumber the origins held).
 PARSED_FILES_KEPT = 1024
 
 
@@ -193,7 +194,7 @@ class SiteRegistry:
         self.shared = shared
         self.clock = clock
         self.parsed_robots: ContentCache[RobotsTxt] = ContentCache(
-            functools.partial(RobotsTxt.parse, limit=robots_limit), PARSED_FILES_KEPT
+            functools.partial(RobotsTxt.parse, limit=robots_limit), min(PARSED_FILES_KEPT, max_origins)
         )
         self._origins: OrderedDict[str, _Origin] = OrderedDict()
         self._dropped = _Recent(4 * max_origins)

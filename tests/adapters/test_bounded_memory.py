@@ -86,3 +86,14 @@ async def test_origins_serving_the_same_robots_txt_share_one_parsed_copy(web, cr
     documents = GuardRuntime.of(crawler).documents
     assert len(documents.parsed_robots) == 1
     assert documents.parsed_robots.hits == 4
+
+
+@coroutine_test
+async def test_parsed_robots_files_are_bounded_by_max_origins(web, crawl):
+    hosts = sites(web, 4)
+    for host in hosts:  # four distinct files: none is shared
+        web.add(host, "/robots.txt", f"User-agent: *\nDisallow: /private/{host}/\n")
+    settings = {"POLICYGUARD_MAX_ORIGINS": 2}
+    crawler = await crawl(ChainSpider, settings, urls=[f"http://{h}/a" for h in hosts])
+    assert len(crawler.spider.fetched) == 4
+    assert len(GuardRuntime.of(crawler).documents.parsed_robots) == 2
