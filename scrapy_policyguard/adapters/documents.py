@@ -91,6 +91,7 @@ class Known(Generic[T]):
 
     stored: StoredDocument
     value: T
+    kept_in: int = 0  # the shared cache's outage this copy is kept through (0: fetched or shared)
 
     @property
     def expires_at(self) -> float:
@@ -115,9 +116,15 @@ class DocumentEvent:
 
 @dataclass(frozen=True)
 class _TdmRep:
+    """An origin's tdmrep.json as held: what it says, until ``expires_at``."""
+
+    expires_at: float
     file: TdmRepFile | None
     note: str | None  # why a served file cannot be used (a warning)
     info: str | None = None  # why there is no file, when worth recording (a soft 404)
+    # The fetch it was read from, held only where it can stand in for Redis (on error: deny).
+    stored: StoredDocument | None = None
+    kept_in: int = 0  # as Known.kept_in
 
 
 class _Origin:
@@ -127,9 +134,9 @@ class _Origin:
 
     def __init__(self) -> None:
         self.robots: Known[RobotsAccess] | None = None
-        self.tdmrep: tuple[float, _TdmRep] | None = None  # (expires at, what it says)
+        self.tdmrep: _TdmRep | None = None
         # (robots, tdmrep, site): the site is valid while both are the ones held
-        self.site: tuple[Known[RobotsAccess], tuple[float, _TdmRep] | None, SitePolicy] | None = None
+        self.site: tuple[Known[RobotsAccess], _TdmRep | None, SitePolicy] | None = None
 
 
 class _Recent:
@@ -228,9 +235,9 @@ class SiteRegistry:
         known = held.robots if held is not None else None
         return known if known is not None and known.expires_at > self.clock() else None
 
-    def _fresh_tdmrep(self, held: _Origin | None) -> tuple[float, _TdmRep] | None:
+    def _fresh_tdmrep(self, held: _Origin | None) -> _TdmRep | None:
         known = held.tdmrep if held is not None else None
-        return known if known is not None and known[0] > self.clock() else None
+        return known if known is not None and known.expires_at > self.clock() else None
 
     def cached(self, url: str) -> SitePolicy | None:
         """The compiled site of ``url``'s origin, fresh or not, without fetching anything."""
@@ -273,11 +280,8 @@ class SiteRegistry:
         licenses = await self.licenses(robots_licence_urls(access, self.policy.user_agent), origin, trigger)
         if tdmrep is None:
             tdmrep = self._hold(origin).tdmrep  # an expired copy still says something for search
-        tdm = tdmrep[1] if tdmrep is not None else None
-        site = SitePolicy(
-            self.policy,
-            SiteDocuments(origin, access, tdm.file if tdm else None, tdm.note if tdm else None, licenses),
-        )
+        file, note = (tdmrep.file, tdmrep.note) if tdmrep is not None else (None, None)
+        site = SitePolicy(self.policy, SiteDocuments(origin, access, file, note, licenses))
         self._hold(origin).site = (robots, tdmrep, site)
         return site
 
@@ -293,6 +297,11 @@ class SiteRegistry:
             return await fetch(previous), Copy.FETCHED
         return await self.shared.obtain(kind, subject, fetch, previous)
 
+    def _kept_in(self, copy: Copy) -> int:
+        """The outage of the shared cache a kept copy is used through (0 for any other copy): a
+        copy is reported when it is first kept in an outage, not at every request it decides."""
+        return self.shared.outages if copy is Copy.KEPT and self.shared is not None else 0
+
     # -- robots.txt ----------------------------------------------------------------------------
 
     async def _robots(self, origin: str, trigger: Request | None) -> Known[RobotsAccess]:
@@ -307,7 +316,8 @@ class SiteRegistry:
 
     async def _load_robots(self, origin: str, trigger: Request | None) -> Known[RobotsAccess]:
         held = self._held(origin)
-        previous = held.robots.stored if held is not None and held.robots is not None else None
+        earlier = held.robots if held is not None else None
+        previous = earlier.stored if earlier is not None else None
         refetch = held is None and self._dropped.take(origin)
 
         async def fetch(shared_previous: StoredDocument | None) -> StoredDocument:
@@ -318,7 +328,11 @@ class SiteRegistry:
             return next_robots(before, result, self.clock(), self.ttl, self.unreachable_retry)
 
         stored, copy = await self._obtain(DocumentKind.ROBOTS, origin, fetch, previous)
-        known = Known(stored, self._robots_access(stored))
+        kept_in = self._kept_in(copy)
+        if kept_in and earlier is not None and earlier.kept_in == kept_in:  # reported in this outage
+            self._hold(origin).robots = earlier
+            return earlier
+        known = Known(stored, self._robots_access(stored), kept_in)
         self._hold(origin).robots = known
         self.on_fetched(
             DocumentEvent(
@@ -374,21 +388,29 @@ class SiteRegistry:
 
     # -- tdmrep.json ---------------------------------------------------------------------------
 
-    async def _tdmrep(self, origin: str, trigger: Request | None) -> tuple[float, _TdmRep]:
+    async def _tdmrep(self, origin: str, trigger: Request | None) -> _TdmRep:
         url = tdmrep_url_of(origin)
         refusal = await self._refusal(url, trigger)
         if refusal is not None:
-            held = (self.clock() + self.ttl, _TdmRep(None, f"{url} {refusal}"))
+            held = _TdmRep(self.clock() + self.ttl, None, f"{url} {refusal}")
             self._hold(origin).tdmrep = held
             return held
+        held_origin = self._held(origin)
+        earlier = held_origin.tdmrep if held_origin is not None else None
 
         async def fetch(shared_previous: StoredDocument | None) -> StoredDocument:
             result = await self.fetcher.fetch(url, DocumentKind.TDMREP, limit=TDMREP_LIMIT, trigger=trigger)
             return StoredDocument(result, self.clock() + self.ttl)
 
-        stored, copy = await self._obtain(DocumentKind.TDMREP, origin, fetch, None)
-        tdm = self._tdmrep_of(stored.result, url)
-        held = (stored.expires_at, tdm)
+        # The copy held, if any, is what Redis being down (on error: deny) leaves this worker with.
+        previous = earlier.stored if earlier is not None else None
+        stored, copy = await self._obtain(DocumentKind.TDMREP, origin, fetch, previous)
+        kept_in = self._kept_in(copy)
+        if kept_in and earlier is not None and earlier.kept_in == kept_in:  # reported in this outage
+            self._hold(origin).tdmrep = earlier
+            return earlier
+        keep = stored if self.shared is not None and self.shared.keeps_copies else None
+        held = _TdmRep(stored.expires_at, *self._tdmrep_of(stored.result, url), keep, kept_in)
         self._hold(origin).tdmrep = held
         self.on_fetched(
             DocumentEvent(
@@ -397,26 +419,27 @@ class SiteRegistry:
                 url,
                 stored.result,
                 stored.expires_at,
-                tdm.file,
-                tdm.note,
-                tdm.info,
+                held.file,
+                held.note,
+                held.info,
                 copy=copy,
             )
         )
         return held
 
     @staticmethod
-    def _tdmrep_of(result: FetchResult, url: str) -> _TdmRep:
+    def _tdmrep_of(result: FetchResult, url: str) -> tuple[TdmRepFile | None, str | None, str | None]:
+        """What a fetched tdmrep.json says: the file, why it cannot be used, why there is none."""
         if result.status is None or not 200 <= result.status < 300:
-            return _TdmRep(None, None)  # the origin "does not implement this protocol" (TDMRep §3.2.1)
+            return None, None, None  # the origin "does not implement this protocol" (TDMRep §3.2.1)
         if "html" in result.content_type.lower():
             # A soft 404: the origin answers every path with a page. It has no tdmrep.json.
             served = result.content_type.split(";")[0]
-            return _TdmRep(None, None, f"served {served}, not JSON: no tdmrep.json")
+            return None, None, f"served {served}, not JSON: no tdmrep.json"
         file, note = parse_tdmrep(result.body, url)
         if file is not None and file.warnings:
             note = "; ".join(file.warnings)
-        return _TdmRep(file, note)
+        return file, note, None
 
     # -- RSL licences --------------------------------------------------------------------------
 

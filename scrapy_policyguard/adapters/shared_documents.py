@@ -24,9 +24,10 @@ Keys, under POLICYGUARD_REDIS_KEY (default ``%(spider)s:policyguard``):
 ``{prefix}:run``                    the run id the workers share in their audit trails
 
 Redis failing never fails open: the worker fetches for itself as in memory mode, or with
-POLICYGUARD_REDIS_ON_ERROR = "deny" keeps what it has and refuses what it has no copy for
-(:class:`SharedCacheUnavailable`); it says so once per outage (log, ``cache`` audit record,
-``policyguard/cache/errors``) and goes back to Redis when Redis answers again. A single Redis is
+POLICYGUARD_REDIS_ON_ERROR = "deny" keeps what it has, expired or not (each copy recorded as
+``kept`` once per outage), and refuses what it has no copy for (:class:`SharedCacheUnavailable`);
+it says so once per outage (log, ``cache`` audit record, ``policyguard/cache/errors``) and goes
+back to Redis when Redis answers again. A single Redis is
 enough for these locks: a lost lock costs a duplicate fetch, never a wrong decision
 (https://redis.io/docs/latest/develop/use/patterns/distributed-locks/, read 2026-12-06).
 """
@@ -163,6 +164,14 @@ class SharedDocuments:
         self._client = client
         self._retry_at = 0.0  # while Redis is down: when to try it again
         self._down = False
+        #: Outages so far, counted from 1: a copy kept through one is reported once (documents.py).
+        self.outages = 0
+
+    @property
+    def keeps_copies(self) -> bool:
+        """Whether a worker's own expired copies stand in for Redis while it is down (on error:
+        deny); otherwise the worker fetches, and holding the raw copies would only cost memory."""
+        return self.on_error is OnError.DENY
 
     def _redis(self) -> Redis:
         if self._client is None:  # created on first use, inside the running event loop
@@ -183,6 +192,7 @@ class SharedDocuments:
         self._retry_at = time.monotonic() + RETRY_AFTER
         if not self._down:
             self._down = True
+            self.outages += 1
             self._on_outage(True, f"{type(exc).__name__}: {exc}")
 
     def _answered(self) -> None:

@@ -325,3 +325,43 @@ async def test_deny_a_licence_unreadable_while_redis_is_down_denies_the_response
     [item] = [r for r in records if r["record"] == "item" and r["url"] == urls[1]]
     assert not item["allowed"] and "policyguard" in item["denied_by"]
     assert guard_stats(crawler)["policyguard/cache/errors"] >= 1
+
+
+@coroutine_test
+async def test_deny_expired_copies_are_kept_through_an_outage_and_reported_once(
+    web, crawl, redis_server, tmp_path: Path
+) -> None:
+    # Both documents expire (1 s) while Redis is down: the copies held keep deciding, tdmrep.json's
+    # reservation of /c included, and each is recorded as kept once, not at every request.
+    host = "kept.test"
+    web.add(host, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    reserve_c = '[{"location": "/c", "tdm-reservation": 1}]'
+    web.add(host, "/.well-known/tdmrep.json", Reply(body=reserve_c, content_type="application/json"))
+    for path in ("/a", "/b", "/c", "/d", "/private/x"):
+        web.add(host, path, f"<html><body>{path}</body></html>")
+    urls = [f"http://{host}{path}" for path in ("/a", "/b", "/c", "/d", "/private/x")]
+
+    def down() -> None:
+        redis_server.stop()
+        time.sleep(1.2)  # both copies expire
+
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "POLICYGUARD_CACHE": "redis",
+        "POLICYGUARD_REDIS_URL": redis_server.url,
+        "POLICYGUARD_REDIS_ON_ERROR": "deny",
+        "POLICYGUARD_ROBOTS_TTL": 1,
+        "POLICYGUARD_AUDIT_LOG": str(audit),
+    }
+    crawler = await crawl(ChainSpider, settings, urls=urls, before={1: down})
+    spider = crawler.spider
+    assert spider.fetched == [urls[0], urls[1], urls[3]]
+    assert spider.denied == [urls[2], urls[4]]
+    assert (web.count(host, "/robots.txt"), web.count(host, "/.well-known/tdmrep.json")) == (1, 1)
+    records = read_audit(audit)
+    [reserved] = [r for r in records if r["record"] == "request" and r["url"] == urls[2]]
+    assert reserved["denied_by"] == ["tdmrep"]
+    kept = [(r["record"], r.get("kind")) for r in records if r.get("copy") == "kept"]
+    assert kept == [("robots", None), ("document", "tdmrep.json")]
+    stats = guard_stats(crawler)
+    assert (stats["policyguard/robots/kept"], stats["policyguard/tdmrep/kept"]) == (1, 1)
