@@ -2,8 +2,9 @@
 
 Three worker processes on scrapy-redis's real scheduler and dupefilter fetch each origin's
 robots.txt and tdmrep.json once in total (a control run in memory mode fetches them once per
-worker); a worker killed while it holds a fetch lock delays the others by at most the lock's
-expiry; Redis stopped in the middle of a crawl never lets a request through unchecked.
+worker), each writing its own audit file; a worker killed while it holds a fetch lock delays the
+others until the lock expires and no longer; Redis stopped in the middle of a crawl never lets a
+request through unchecked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,28 +102,30 @@ def serve(web: LocalWeb) -> list[str]:
     return [web.url(host, "/p/0") for host in ORIGINS]
 
 
+def start_worker(
+    web: LocalWeb, redis_server: RedisServer, urls: list[str], *options: str, output: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """One worker process (tests/adapters/data/redis_worker.py) offering ``urls`` to the queue."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
+    command = [sys.executable, str(WORKER), *urls, f"--redis={redis_server.url}", f"--proxy={web.proxy_url}"]
+    return subprocess.Popen([*command, *options], env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
 def run_workers(
     web: LocalWeb, redis_server: RedisServer, tmp_path: Path, cache: str, count: int = 3
 ) -> list[Path]:
     starts = serve(web)
     audits = [tmp_path / f"{cache}-w{n}.jsonl" for n in range(count)]
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
     workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                *starts[n::count],  # each worker starts on origins of its own, then takes from the queue
-                f"--redis={redis_server.url}",
-                f"--proxy={web.proxy_url}",
-                f"--audit={audit}",
-                f"--worker=w{n}",
-                f"--cache={cache}",
-                f"--until-key={DONE}",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+        start_worker(
+            web,
+            redis_server,
+            starts[n::count],  # each worker starts on origins of its own, then takes from the queue
+            f"--audit={audit}",
+            f"--worker=w{n}",
+            f"--cache={cache}",
+            f"--until-key={DONE}",
+            output=subprocess.PIPE,
         )
         for n, audit in enumerate(audits)
     ]
@@ -158,6 +162,7 @@ def test_three_workers_fetch_each_document_once_in_total(web, redis_server, tmp_
     }
     copies = Counter(r["copy"] for f in files for r in f if r["record"] == "robots")
     assert copies["fetched"] == len(ORIGINS)
+    assert copies["shared"] >= 1, "no worker read another's copy from Redis"
     # One report for the run: per-origin counts are the sum of the workers' totals.
     report = load_report(audits)
     assert report.complete
@@ -183,10 +188,28 @@ def test_control_in_memory_mode_each_worker_fetches_for_itself(web, redis_server
     assert sum(robots_fetches(web).values()) > len(ORIGINS)  # what the shared cache saves
 
 
+def test_audit_log_with_worker_gives_each_worker_its_own_file(web, redis_server, tmp_path: Path) -> None:
+    web.add("own.test", "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    for path in ("/a", "/b"):
+        web.add("own.test", path, "<html><body>page</body></html>")
+    template = f"--audit={tmp_path / 'audit-%(worker)s.jsonl'}"  # no POLICYGUARD_WORKER_ID: hostname-pid
+    workers = [start_worker(web, redis_server, [web.url("own.test", p)], template) for p in ("/a", "/b")]
+    assert [worker.wait(timeout=60) for worker in workers] == [0, 0]
+    names = [f"{socket.gethostname()}-{worker.pid}" for worker in workers]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"audit-{name}.jsonl" for name in names)
+    audits = [tmp_path / f"audit-{name}.jsonl" for name in names]
+    for name, audit in zip(names, audits, strict=True):
+        records = read_audit(audit)
+        assert (records[0]["record"], records[0]["worker"]) == ("crawl", name)
+        assert records[-1]["record"] == "totals"
+    report = load_report(audits)  # one run, both files
+    assert report.complete and len(report.workers) == 2
+
+
 # --------------------------------------------------------------------------- a worker killed holding the lock
 
 
-def test_a_worker_killed_holding_a_lock_delays_the_others_by_at_most_its_expiry(
+def test_a_worker_killed_holding_a_lock_delays_the_others_until_its_expiry(
     web, redis_server, tmp_path: Path
 ) -> None:
     asked: list[float] = []
@@ -200,41 +223,32 @@ def test_a_worker_killed_holding_a_lock_delays_the_others_by_at_most_its_expiry(
     web.add("slow.test", "/.well-known/tdmrep.json", Reply(status=404))
     web.add("slow.test", "/a", "<html><body>a</body></html>")
     web.add("slow.test", "/b", "<html><body>b</body></html>")
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
 
     def worker(name: str, path: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                web.url("slow.test", path),
-                f"--redis={redis_server.url}",
-                f"--proxy={web.proxy_url}",
-                f"--audit={tmp_path / name}.jsonl",
-                f"--worker={name}",
-                "--lock-ttl=2",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # One request at a time: the first worker, busy with /a, never takes /b from the queue.
+        options = (f"--audit={tmp_path / name}.jsonl", f"--worker={name}", "--lock-ttl=2", "--concurrency=1")
+        return start_worker(web, redis_server, [web.url("slow.test", path)], *options)
 
     first = worker("first", "/a")
     deadline = time.monotonic() + 60
     while not asked and time.monotonic() < deadline:
         time.sleep(0.05)
     assert asked, "the first worker never asked for robots.txt"
-    time.sleep(0.5)  # it holds the lock and keeps extending it
-    lock_keys = redis_server.client().keys("*:lock:*")
-    assert lock_keys, "no lock is held while robots.txt downloads"
+    second = worker("second", "/b")
+    started = tmp_path / "second.jsonl"  # its crawl record: it is about to ask for the lock
+    while not (started.exists() and started.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)  # the second worker polls for the lock, which the first keeps extending
+    assert redis_server.client().keys("*:lock:*"), "no lock is held while robots.txt downloads"
+    assert len(asked) == 1, "the second worker fetched robots.txt while the first held the lock"
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     killed_at = time.time()
-    second = worker("second", "/b")  # /a is in scrapy-redis's dupefilter already
     assert second.wait(timeout=60) == 0
     assert len(asked) == 2
-    # The second worker fetched as soon as the dead worker's lock expired (2 s), not later.
-    assert asked[1] - killed_at < 2 + 1.5
+    # The dead worker's lock had 1.3 to 2 s to live (extended every 2/3 s): the second worker
+    # waited that long, then fetched within one poll (at most 250 ms).
+    assert 1 < asked[1] - killed_at < 2 + 1
     assert (web.count("slow.test", "/a"), web.count("slow.test", "/b")) == (0, 1)
 
 

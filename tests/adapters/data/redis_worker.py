@@ -1,7 +1,7 @@
 """One worker of a scrapy-redis crawl with the add-on, run as its own process by the tests.
 
-Usage: python redis_worker.py --redis URL --proxy URL --audit PATH --worker ID URL...
-       [--cache redis|memory] [--lock-ttl 10] [--concurrency 4] [--until-key KEY]
+Usage: python redis_worker.py --redis URL --proxy URL --audit PATH URL...
+       [--worker ID] [--cache redis|memory] [--lock-ttl 10] [--concurrency 2] [--until-key KEY]
 
 The workers share scrapy-redis's real scheduler (a Redis queue) and dupefilter: each worker
 offers its start URLs, the dupefilter lets each URL through once whoever offers it, and whichever
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--redis", required=True)
     parser.add_argument("--proxy", required=True)
     parser.add_argument("--audit", required=True)
-    parser.add_argument("--worker", required=True)
+    parser.add_argument("--worker")  # POLICYGUARD_WORKER_ID; without it, the default hostname-pid
     parser.add_argument("--cache", default="redis")
     parser.add_argument("--lock-ttl", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=2)
