@@ -241,7 +241,20 @@ class GuardRuntime:
             return
         self._opened = True
         settings = self.settings
-        run = settings.run_id or (await self.shared.run_id() if self.shared else None) or self.audit.crawl_id
+        run = settings.run_id or (await self.shared.run_id() if self.shared else None)
+        if run is None:
+            run = self.audit.crawl_id
+            if self.shared is not None:  # Redis did not answer: no run id to share
+                logger.warning(
+                    "The shared policy cache %s did not answer at start: this worker's audit records "
+                    "carry a run id of their own (%s) and will not merge with the other workers' run "
+                    "in policyguard report (read them with --crawl %s). Set POLICYGUARD_RUN_ID to one "
+                    "value on every worker to keep them in one run.",
+                    self.shared.url,
+                    run,
+                    run,
+                    extra={"spider": spider},
+                )
         choice = settings.user_agent
         logger.info(
             "scrapy-policyguard %s: purpose %s, mode %s, product token %r (from %s)%s",

@@ -379,3 +379,24 @@ async def test_deny_expired_copies_are_kept_through_an_outage_and_reported_once(
     assert kept == [("robots", None), ("document", "tdmrep.json")]
     stats = guard_stats(crawler)
     assert (stats["policyguard/robots/kept"], stats["policyguard/tdmrep/kept"]) == (1, 1)
+
+
+@coroutine_test
+async def test_a_worker_started_while_redis_is_down_warns_its_run_is_its_own(
+    web, crawl, redis_server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis_server.stop()
+    [host] = outage_sites(web, 1)
+    audit = tmp_path / "audit.jsonl"
+    settings = {
+        "POLICYGUARD_CACHE": "redis",
+        "POLICYGUARD_REDIS_URL": redis_server.url,
+        "POLICYGUARD_AUDIT_LOG": str(audit),
+    }
+    crawler = await crawl(ChainSpider, settings, urls=[f"http://{host}/a"])
+    assert crawler.spider.fetched == [f"http://{host}/a"]  # fetched for itself
+    [record] = [r for r in read_audit(audit) if r["record"] == "crawl"]
+    assert record["run"] == record["crawl"]
+    [warning] = [r.getMessage() for r in caplog.records if "run id of their own" in r.getMessage()]
+    assert f"--crawl {record['run']}" in warning and "POLICYGUARD_RUN_ID" in warning
+    assert load_report(audit).complete
