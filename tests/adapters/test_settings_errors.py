@@ -324,6 +324,36 @@ CASES = [
         ["POLICYGUARD_MEDIA_READERS={'xmp': True}", "or [] for none"],
         id="media-readers-dict",
     ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "memcached"},
+        ["POLICYGUARD_CACHE='memcached'", "Fix: use one of 'memory', 'redis'"],
+        id="cache-kind",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "redis", "POLICYGUARD_REDIS_URL": "http://127.0.0.1:6379"},
+        ["POLICYGUARD_REDIS_URL='http://127.0.0.1:6379': not a Redis URL", "Fix: use redis://host:port/db"],
+        id="redis-url",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "redis", "POLICYGUARD_REDIS_URL": None, "REDIS_URL": "ftp://x"},
+        ["REDIS_URL='ftp://x': not a Redis URL"],
+        id="scrapy-redis-url",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "redis", "POLICYGUARD_REDIS_KEY": "%(name)s:policyguard"},
+        ["POLICYGUARD_REDIS_KEY='%(name)s:policyguard': not a key template", 'Fix: use e.g. "%(spider)s'],
+        id="redis-key",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "redis", "POLICYGUARD_REDIS_ON_ERROR": "ignore"},
+        ["POLICYGUARD_REDIS_ON_ERROR='ignore'", "Fix: use one of 'fetch', 'deny'"],
+        id="redis-on-error",
+    ),
+    pytest.param(
+        {"POLICYGUARD_CACHE": "redis", "POLICYGUARD_REDIS_LOCK_TTL": 0},
+        ["POLICYGUARD_REDIS_LOCK_TTL=0", "Fix:"],
+        id="redis-lock-ttl",
+    ),
 ]
 
 
