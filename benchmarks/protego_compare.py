@@ -60,7 +60,7 @@ REASONS = {
     "Google-Extended) and reads 'Googlebot/2.1' lines as a name no crawler has; RFC 9309 §2.2.1: "
     "the product token is matched whole, case-insensitively (Google's parser cuts a line at the "
     "first character that cannot be in a token).",
-    "specificity": "Protego counts a reserved character written in a rule (? & , : ; ! @ + ' ( )) as "
+    "specificity": "Protego counts a reserved character written in a rule (? & , : ; ! @ + ( )) as "
     "three octets, because it percent-encodes it before measuring; RFC 9309 §2.2.2: the longest "
     "match is the one with the most octets, and Google's parser counts the character once, as we do.",
     "reserved-escape": "Protego decodes escapes of reserved characters (%3F as ?, %21 as !) before "
