@@ -289,3 +289,44 @@ async def test_a_listed_website_is_removed_as_listed_and_never_contacted(
     assert listed["evidence"][0]["location"].endswith("infringing.txt line 2")
     assert records["http://open.test/a"]["action"] == "kept"
     assert not any(s.host == "listed.test" for s in web.seen)
+
+
+RSL = """<rsl xmlns="https://rslstandard.org/rsl">
+  <content url="/">
+    <license><permits type="usage">search</permits><payment type="free"/></license>
+  </content>
+</rsl>"""
+
+
+@coroutine_test
+async def test_captured_content_usage_tdm_and_licence_headers_count(web: LocalWeb, tmp_path: Path) -> None:
+    # Each statement as the capture's own response header said it; the licence a Link header
+    # names is fetched today, once, like the crawl fetches it.
+    licence = "http://hdr.test/license.xml"
+    link = f'<{licence}>; rel="license"; type="application/rsl+xml"'
+    web.add("hdr.test", "/robots.txt", Reply(body=OPEN, content_type="text/plain"))
+    web.add("hdr.test", "/usage", Reply(body=PAGE, headers=[("Content-Usage", "train-ai=n")]))
+    web.add("hdr.test", "/tdm", Reply(body=PAGE, headers=[("tdm-reservation", "1")]))
+    web.add("hdr.test", "/licensed", Reply(body=PAGE, headers=[("Link", link)]))
+    web.add("hdr.test", "/plain", PAGE)
+    urls = [f"http://hdr.test/{p}" for p in ("usage", "tdm", "licensed", "plain")]
+    source = tmp_path / "pages.warc.gz"
+    write_warc(source, web, urls)
+    web.add("hdr.test", "/license.xml", Reply(body=RSL, content_type="application/rsl+xml"))
+    web.clear_log()
+    out = tmp_path / "out"
+
+    result = await recheck([source], out)
+
+    assert result.error is None
+    decided = by_url(read_audit(out / "audit.jsonl"))
+    assert {url: (r["action"], r["denied_by"]) for url, r in decided.items()} == {
+        "http://hdr.test/usage": ("removed", ["content-usage"]),
+        "http://hdr.test/tdm": ("removed", ["tdmrep"]),
+        "http://hdr.test/licensed": ("removed", ["rsl"]),
+        "http://hdr.test/plain": ("kept", []),
+    }
+    usage = next(e for e in decided["http://hdr.test/usage"]["evidence"] if e["source"] == "content-usage")
+    assert usage["captured"] == CAPTURED
+    assert web.count("hdr.test", "/license.xml") == 1
+    assert not any(s.path in ("/usage", "/tdm", "/licensed", "/plain") for s in web.seen)
