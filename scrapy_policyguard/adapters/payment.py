@@ -110,7 +110,7 @@ class PaymentMiddleware:
         if not isinstance(reservation, Reservation) and EXACT_PRICE_HEADER in request.headers:
             del request.headers[EXACT_PRICE_HEADER]
 
-    async def process_response(
+    def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         if request.meta.get(FETCH_META):  # robots.txt and policy documents are never paid for
