@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import statistics
@@ -42,8 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import WebProcess
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 MODES = ("none", "scrapy", "policyguard")
 TOKEN = "BenchBot"
@@ -117,17 +117,12 @@ def serve_broad(web: Any, origins: int, pages: int, same_robots: bool) -> None:
             web.add(name, f"/articles/{n}", lambda seen, body=body: Reply(body=body))
 
 
-def serve(profile: str, origins: int, pages: int, same_robots: bool, conn: Any) -> None:
-    """The server process: builds the web, reports its proxy URL, serves until told to stop."""
-    from scrapy_policyguard.demo.web import LocalWeb
-
-    with LocalWeb() as web:
-        if profile == "narrow":
-            serve_narrow(web, origins, pages)
-        else:
-            serve_broad(web, origins, pages, same_robots)
-        conn.send(web.proxy_url)
-        conn.recv()  # "stop"
+def build_web(web: Any, profile: str, origins: int, pages: int, same_robots: bool) -> None:
+    """The web of one profile and size (served by measure.WebProcess)."""
+    if profile == "narrow":
+        serve_narrow(web, origins, pages)
+    else:
+        serve_broad(web, origins, pages, same_robots)
 
 
 def worker(mode: str, proxy: str, origins: int, pages: int, max_origins: int | None) -> dict[str, Any]:
@@ -226,29 +221,10 @@ def run_worker(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class Web:
-    """The LocalWeb server process for one profile and size."""
-
-    def __init__(self, profile: str, origins: int, pages: int, same_robots: bool) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._here, there = ctx.Pipe()
-        self._process = ctx.Process(
-            target=serve, args=(profile, origins, pages, same_robots, there), daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self._process.start()
-        return str(self._here.recv())
-
-    def __exit__(self, *exc: object) -> None:
-        self._here.send("stop")
-        self._process.join(timeout=10)
-
-
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """The three modes, alternated round after round, on one web."""
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    with Web(args.profile, args.origins, args.pages, args.same_robots) as proxy:
+    with WebProcess(build_web, args.profile, args.origins, args.pages, args.same_robots) as proxy:
         for round_number in range(args.rounds):
             order = MODES[round_number % 3 :] + MODES[: round_number % 3]
             for mode in order:
@@ -291,7 +267,7 @@ def curve(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Peak RSS against the number of origins, with the default bound and with 500."""
     rows = []
     for origins in args.curve_sizes:
-        with Web(args.profile, origins, args.pages, args.same_robots) as proxy:
+        with WebProcess(build_web, args.profile, origins, args.pages, args.same_robots) as proxy:
             none = run_worker("none", proxy, origins, args.pages)
             default = run_worker("policyguard", proxy, origins, args.pages)
             bounded = run_worker("policyguard", proxy, origins, args.pages, 500)

@@ -25,8 +25,6 @@ import asyncio
 import gc
 import itertools
 import json
-import platform
-import resource
 import statistics
 import sys
 import time
@@ -45,6 +43,7 @@ from corpus import (
     wikipedia_robots,
     wildcard_robots,
 )
+from measure import cpu_seconds, machine
 from protego import Protego
 from scrapy import Request
 from scrapy.robotstxt import ProtegoRobotParser
@@ -68,11 +67,6 @@ BROAD_PAGES = {
     "outside /wiki/": ("/articles/0", "/articles/1"),
     "under /wiki/": ("/wiki/Web_crawler", "/wiki/Robots_exclusion_standard"),
 }
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def policy() -> Policy:
@@ -354,18 +348,6 @@ def bounded_matching(pol: Policy, stars: list[int]) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "python": platform.python_version(), "platform": platform.platform()}
 
 
 def main() -> None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import multiprocessing
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,17 +31,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import WebProcess, cpu_seconds
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the media fixtures the tests make
+
 
 MODES = ("scrapy", "media-off", "media-on")
 TOKEN = "BenchBot"
 HOST = "pics.bench"
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def sample_files(large: bool = True) -> dict[str, tuple[bytes, str]]:
@@ -90,12 +86,12 @@ def per_image(calls: int) -> list[dict[str, Any]]:
     for name, (body, _) in sample_files().items():
         read_media(body, location="https://x/y", agreements={})  # warm: c2pa's context, imports
         times = []
-        cpu_start = cpu()
+        cpu_start = cpu_seconds()
         for _ in range(calls):
             start = time.perf_counter()
             read_media(body, location="https://x/y", agreements={})
             times.append(time.perf_counter() - start)
-        cpu_per_call = (cpu() - cpu_start) / calls
+        cpu_per_call = (cpu_seconds() - cpu_start) / calls
         times.sort()
         rows.append(
             {
@@ -109,31 +105,26 @@ def per_image(calls: int) -> list[dict[str, Any]]:
     return rows
 
 
-def serve(pages: int, images: int, plain: int, conn: Any) -> None:
-    """The server process: pages naming ``images`` images each, cycling through the sample kinds
+def build_web(web: Any, pages: int, images: int, plain: int) -> None:
+    """The web (served by measure.WebProcess): pages naming ``images`` images each, cycling through the sample kinds
     with ``plain`` images without rights statements (plain, or camera XMP) after each one."""
-    from scrapy_policyguard.demo.web import LocalWeb, Reply
+    from scrapy_policyguard.demo.web import Reply
 
     kinds = sample_files(large=False)
     without = [kinds["jpeg, no metadata"], kinds["jpeg + camera XMP"]]
     files: list[tuple[bytes, str]] = []
     for index, kind in enumerate(kinds.values()):
         files += [kind, *(without[(index + k) % 2] for k in range(plain))]
-    with LocalWeb() as web:
-        web.add(HOST, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
-        for n in range(pages):
-            paths = []
-            for i in range(images):
-                body, content_type = files[(n * images + i) % len(files)]
-                path = f"/img/{n}-{i}.{content_type.split('/')[1]}"
-                web.add(HOST, path, Reply(body=body, content_type=content_type))
-                paths.append(path)
-            links = "".join(f'<img src="{p}">' for p in paths)
-            web.add(
-                HOST, f"/page/{n}", f"<html><head><title>Page {n}</title></head><body>{links}</body></html>"
-            )
-        conn.send(web.proxy_url)
-        conn.recv()  # "stop"
+    web.add(HOST, "/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    for n in range(pages):
+        paths = []
+        for i in range(images):
+            body, content_type = files[(n * images + i) % len(files)]
+            path = f"/img/{n}-{i}.{content_type.split('/')[1]}"
+            web.add(HOST, path, Reply(body=body, content_type=content_type))
+            paths.append(path)
+        links = "".join(f'<img src="{p}">' for p in paths)
+        web.add(HOST, f"/page/{n}", f"<html><head><title>Page {n}</title></head><body>{links}</body></html>")
 
 
 def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
@@ -180,9 +171,9 @@ def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
     process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(Pictures)
     process.crawl(crawler)
-    cpu_start, wall_start = cpu(), time.perf_counter()
+    cpu_start, wall_start = cpu_seconds(), time.perf_counter()
     process.start()
-    wall, cpu_s = time.perf_counter() - wall_start, cpu() - cpu_start
+    wall, cpu_s = time.perf_counter() - wall_start, cpu_seconds() - cpu_start
     stats = crawler.stats.get_stats()
     return {
         "mode": mode,
@@ -215,21 +206,13 @@ def run_worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
 
 
 def crawl_rounds(pages: int, images: int, plain: int, rounds: int, store_root: Path) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    here, there = ctx.Pipe()
-    server = ctx.Process(target=serve, args=(pages, images, plain, there), daemon=True)
-    server.start()
-    proxy = here.recv()
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    try:
+    with WebProcess(build_web, pages, images, plain) as proxy:
         for round_number in range(rounds):
             order = MODES[round_number % 3 :] + MODES[: round_number % 3]
             for mode in order:
                 store = store_root / f"{mode}-{round_number}"
                 results[mode].append(run_worker(mode, proxy, pages, str(store)))
-    finally:
-        here.send("stop")
-        server.join(timeout=10)
     summary = {
         mode: {
             "pages": runs[0]["pages"],

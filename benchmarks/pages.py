@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import platform
-import resource
 import statistics
 import time
 from typing import Any
+
+from measure import cpu_seconds, machine
 
 from scrapy_policyguard.core.signals.html import parse_html, read_html
 from scrapy_policyguard.core.signals.schema_org import PaywallMode
@@ -53,11 +53,6 @@ def pages() -> dict[str, str]:
             40, 60, itemscope='itemscope itemtype="https://schema.org/NewsArticle"', extra=MICRODATA
         ),
     }
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def measure(root: Any, mode: PaywallMode, calls: int) -> tuple[list[int], float]:
@@ -111,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     rounds, calls = (1, 20) if args.quick else (5, 400)
     result = {
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "machine": machine(),
         "pages": run(rounds, calls),
     }
     if args.json:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import multiprocessing
 import os
 import random
 import resource
@@ -40,8 +39,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from measure import WebProcess
 
 TOKEN = "BenchBot"
 #: Part of the generated file's name: a change to generate() must change it.
@@ -99,49 +97,29 @@ def warc_for(records: int, origins: int) -> Path:
     return path
 
 
-def serve(origins: int, conn: Any) -> None:
-    """The server process: today's robots.txt and tdmrep.json of every origin."""
+def build_web(web: Any, origins: int) -> None:
+    """The web of today: robots.txt and tdmrep.json of every origin (served by measure.WebProcess)."""
     from corpus import realistic_robots
 
-    from scrapy_policyguard.demo.web import LocalWeb, Reply
+    from scrapy_policyguard.demo.web import Reply
 
-    with LocalWeb() as web:
-        for i in range(origins):
-            name = host(i)
-            if i % 50 == 7:
-                web.add(name, "/robots.txt", Reply(status=503, body="busy"))
-            elif i % 10 == 0:
-                web.add(
-                    name, "/robots.txt", realistic_robots(i, rules=150 + (i * 37) % 200, block_ai="/private/")
-                )
-            else:
-                web.add(
-                    name,
-                    "/robots.txt",
-                    Reply(body="User-agent: *\nDisallow: /cart/\n", content_type="text/plain"),
-                )
-            if i % 5 == 0:
-                body = '[{"location": "/private/", "tdm-reservation": 1}]'
-                web.add(name, "/.well-known/tdmrep.json", Reply(body=body, content_type="application/json"))
-        conn.send(web.proxy_url)
-        conn.recv()  # "stop"
-
-
-class Web:
-    """The LocalWeb server process."""
-
-    def __init__(self, origins: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._here, there = ctx.Pipe()
-        self._process = ctx.Process(target=serve, args=(origins, there), daemon=True)
-
-    def __enter__(self) -> str:
-        self._process.start()
-        return str(self._here.recv())
-
-    def __exit__(self, *exc: object) -> None:
-        self._here.send("stop")
-        self._process.join(timeout=10)
+    for i in range(origins):
+        name = host(i)
+        if i % 50 == 7:
+            web.add(name, "/robots.txt", Reply(status=503, body="busy"))
+        elif i % 10 == 0:
+            web.add(
+                name, "/robots.txt", realistic_robots(i, rules=150 + (i * 37) % 200, block_ai="/private/")
+            )
+        else:
+            web.add(
+                name,
+                "/robots.txt",
+                Reply(body="User-agent: *\nDisallow: /cart/\n", content_type="text/plain"),
+            )
+        if i % 5 == 0:
+            body = '[{"location": "/private/", "tdm-reservation": 1}]'
+            web.add(name, "/.well-known/tdmrep.json", Reply(body=body, content_type="application/json"))
 
 
 def read_only(source: Path, out: Path) -> dict[str, Any]:
@@ -235,7 +213,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "recheck-1/4": warc_for(args.records // 4, args.origins),
     }
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    with Web(args.origins) as proxy, tempfile.TemporaryDirectory() as scratch:
+    with WebProcess(build_web, args.origins) as proxy, tempfile.TemporaryDirectory() as scratch:
         for round_number in range(args.rounds):
             order = MODES[round_number % 3 :] + MODES[: round_number % 3]
             for mode in order:

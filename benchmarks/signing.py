@@ -21,22 +21,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import platform
-import resource
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from measure import cpu_seconds, machine
+
 from scrapy_policyguard.core.budget import Budget, Limits, Reservation
 from scrapy_policyguard.core.money import Money
 from scrapy_policyguard.core.webbotauth import BotKey, RequestSigner
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed(fn: Callable[[int], object], count: int) -> tuple[list[int], float]:
@@ -96,7 +91,7 @@ def main() -> None:
             "cpu_us_per_call": round(sum(cpu for _, cpu in batches) / (rounds * count) * 1e6, 2),
         }
     result: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+        "machine": machine(),
         "rounds": rounds,
         "calls_per_round": count,
         "rows": rows,
@@ -108,7 +103,9 @@ def main() -> None:
         json.dump(result, sys.stdout, indent=2)
         print()
         return
-    print(f"{result['machine']}; {rounds} rounds x {count} calls, alternated")
+    print(
+        f"{result['machine']['cpu']}, Python {result['machine']['python']}; {rounds} rounds x {count} calls, alternated"
+    )
     print(f"{'':10} {'median µs':>10} {'p99 µs':>10} {'CPU µs/call':>12}")
     for name, row in rows.items():
         print(f"{name:10} {row['median_us']:>10} {row['p99_us']:>10} {row['cpu_us_per_call']:>12}")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import resource
 import shutil
@@ -35,7 +34,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from measure import WebProcess
+
 HERE = Path(__file__).resolve().parent
+
+
 TOKEN = "BenchBot"
 ROBOTS_DELAY = 0.1
 
@@ -44,40 +47,22 @@ def host(index: int) -> str:
     return f"w{index}.bench"
 
 
-def serve(origins: int, pages: int, conn: Any) -> None:
-    """The server process: every page links to the next page of its origin and to the same page
+def build_web(web: Any, origins: int, pages: int) -> None:
+    """The web (served by measure.WebProcess): every page links to the next page of its origin and to the same page
     of three other origins, so the workers' shared queue mixes origins and an origin's pages
     reach different workers, as in a broad crawl."""
-    from scrapy_policyguard.demo.web import LocalWeb, Reply
+    from scrapy_policyguard.demo.web import Reply
 
-    with LocalWeb() as web:
-        for i in range(origins):
-            name = host(i)
-            others = [host((i + step) % origins) for step in (1, 7, 31)]
-            robots = "User-agent: *\nDisallow: /private/\n"
-            web.add(name, "/robots.txt", Reply(body=robots, content_type="text/plain", delay=ROBOTS_DELAY))
-            web.add(name, "/.well-known/tdmrep.json", Reply(body="[]", content_type="application/json"))
-            for n in range(pages):
-                links = f'<a href="/p/{n + 1}">next</a>'
-                links += "".join(f'<a href="http://{other}/p/{n}">other</a>' for other in others)
-                web.add(name, f"/p/{n}", f"<html><body>{links}</body></html>")
-        conn.send(web.proxy_url)
-        conn.recv()
-
-
-class Web:
-    def __init__(self, origins: int, pages: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._here, there = ctx.Pipe()
-        self._process = ctx.Process(target=serve, args=(origins, pages, there), daemon=True)
-
-    def __enter__(self) -> str:
-        self._process.start()
-        return str(self._here.recv())
-
-    def __exit__(self, *exc: object) -> None:
-        self._here.send("stop")
-        self._process.join(timeout=10)
+    for i in range(origins):
+        name = host(i)
+        others = [host((i + step) % origins) for step in (1, 7, 31)]
+        robots = "User-agent: *\nDisallow: /private/\n"
+        web.add(name, "/robots.txt", Reply(body=robots, content_type="text/plain", delay=ROBOTS_DELAY))
+        web.add(name, "/.well-known/tdmrep.json", Reply(body="[]", content_type="application/json"))
+        for n in range(pages):
+            links = f'<a href="/p/{n + 1}">next</a>'
+            links += "".join(f'<a href="http://{other}/p/{n}">other</a>' for other in others)
+            web.add(name, f"/p/{n}", f"<html><body>{links}</body></html>")
 
 
 class Redis:
@@ -276,7 +261,7 @@ def first_decisions(results: list[dict[str, Any]], origin: str) -> list[dict[str
 def warm_decisions(redis: Redis, folder: Path, origins: int, pages: int) -> dict[str, Any]:
     """One worker, few origins, many pages each, run alternately in both modes (two rounds each)."""
     figures: dict[str, list[tuple[float, float, int]]] = {"redis": [], "memory": []}
-    with Web(origins, pages) as proxy:
+    with WebProcess(build_web, origins, pages) as proxy:
         starts = [[f"http://{host(i)}/p/0" for i in range(origins)]]
         for _ in range(2):
             for cache in ("memory", "redis"):
@@ -332,7 +317,7 @@ def main() -> None:
     redis = Redis()
     folder = Path(tempfile.mkdtemp())
     try:
-        with Web(args.origins, args.pages) as proxy:
+        with WebProcess(build_web, args.origins, args.pages) as proxy:
             starts = [[f"http://{host(i)}/p/0" for i in range(args.origins)]]  # deduplicated in Redis
             for count in counts:
                 for cache in ("redis", "memory"):
