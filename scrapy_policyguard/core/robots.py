@@ -359,16 +359,18 @@ class MergedGroup:
         self._codes: tuple[int, ...] | None = None
         self._index("")  # rules of no segment apply to every path
 
-    def _index(self, segment: str) -> None:
-        """Index the rules of ``segment`` (after those of no segment, which every segment adds)."""
+    def _index(self, segment: str, codes: list[int] | None = None) -> None:
+        """Index the rules of ``segment`` (after those of no segment, which every segment adds):
+        ``codes``, sorted, when the caller has picked them out already, else found by one scan."""
         self._indexed.add(segment)
-        segment_id = self._lines.segments[segment]
-        codes = sorted(
-            code
-            for group in self.groups
-            for code, rule_segment in zip(group.codes, group.segment_ids, strict=True)
-            if rule_segment == segment_id
-        )
+        if codes is None:
+            segment_id = self._lines.segments[segment]
+            codes = sorted(
+                code
+                for group in self.groups
+                for code, rule_segment in zip(group.codes, group.segment_ids, strict=True)
+                if rule_segment == segment_id
+            )
         literal, exact = self._literal, self._exact
         lengths: set[int] = set()
         wild: dict[tuple[bool, str, tuple[str, ...], bool], _Wild] = {}
@@ -422,9 +424,16 @@ class MergedGroup:
     def codes(self) -> tuple[int, ...]:
         """The code of every rule, in match order, identical rules once (ranked on first use)."""
         if self._codes is None:
-            for segment in self._lines.segments:
-                if segment not in self._indexed:
-                    self._index(segment)
+            # Every segment not indexed yet, its rules picked out in one pass over the groups (a
+            # scan per segment would cost segments x rules).
+            pending = {i: s for s, i in self._lines.segments.items() if s not in self._indexed}
+            found: dict[int, list[int]] = {}
+            for group in self.groups:
+                for code, rule_segment in zip(group.codes, group.segment_ids, strict=True):
+                    if rule_segment in pending:
+                        found.setdefault(rule_segment, []).append(code)
+            for segment_id, segment in pending.items():
+                self._index(segment, sorted(found.get(segment_id, ())))
             ranked = [(_order(len(key), code), code) for key, code in self._literal.items()]
             ranked += [(_order(len(key) + 1, code), code) for key, code in self._exact.items()]
             ranked += {(entry[0], entry[-1]) for entries in self._wild.values() for entry in entries}
