@@ -91,7 +91,7 @@ class PaymentMiddleware:
     def from_crawler(cls, crawler: Crawler) -> PaymentMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         """A price is offered to one origin: a redirect of the paid retry to another origin goes
         without it (its reservation released), and ``crawler-exact-price`` travels only with a
         reservation, never copied along with a request's headers."""
@@ -110,7 +110,7 @@ class PaymentMiddleware:
         if not isinstance(reservation, Reservation) and EXACT_PRICE_HEADER in request.headers:
             del request.headers[EXACT_PRICE_HEADER]
 
-    def process_response(
+    async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         if request.meta.get(FETCH_META):  # robots.txt and policy documents are never paid for
