@@ -31,6 +31,7 @@ from scrapy.utils.misc import load_object
 from ..core.decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
 from ..core.paths import path_of
 from ..core.purposes import PURPOSES, Purpose, UnknownPurposeError, parse_purpose
+from ..core.signals.headers import READ_HEADERS
 from .accounting import RequestAction
 from .fetch import FETCH_META
 from .runtime import GuardRuntime
@@ -56,6 +57,9 @@ PURPOSE_META = "policyguard_purpose"
 #: checked, so nothing that inherits the meta (a redirect or a RetryMiddleware re-send of the paid
 #: retry, ``Request(url, meta=response.meta)`` in a spider) skips a check.
 DECIDED_META = "policyguard_decided"
+#: The response headers a decision reads, as Scrapy's header names lower-cased: no other header
+#: is decoded.
+_READ_HEADERS = frozenset(name.encode("latin-1") for name in READ_HEADERS)
 
 
 class PolicyDenied(IgnoreRequest):
@@ -262,12 +266,13 @@ class PolicyGuardDownloaderMiddleware:
         pairs = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()
+            if name.lower() in _READ_HEADERS
             for value in values
         ]
         # Scrapy's own parsed tree, which the spider's selectors reuse: the markup is parsed once.
         html = response.selector.root if isinstance(response, HtmlResponse) else None
         media = response.body if is_image or media_download else None
-        facts = site.read_response(request.url, pairs, html, is_image=is_image, media=media)
+        facts = site.policy.read_response(request.url, pairs, html, is_image=is_image, media=media)
         if facts.media is not None:
             self.outcomes.media(facts.media)
         # A licence on a blocklisted website is not fetched: it is named as unusable instead.

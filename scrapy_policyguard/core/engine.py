@@ -425,19 +425,6 @@ class SitePolicy:
             stage=Stage.RESPONSE,
         )
 
-    def read_response(
-        self,
-        url: str,
-        headers: Iterable[tuple[str, str]],
-        html: str | bytes | object | None,
-        *,
-        is_image: bool = False,
-        media: Buffer | None = None,
-    ) -> ResponseFacts:
-        """The statements of one response's headers, HTML and, for a media file, the XMP and C2PA
-        its ``media`` body embeds (RSL documents still to fetch)."""
-        return self.policy.read_response(url, headers, html, is_image=is_image, media=media)
-
 
 def robots_licence_urls(access: RobotsAccess | None, user_agent: str) -> tuple[str, ...]:
     """The RSL licence documents robots.txt names for ``user_agent`` (its group's ``License``
@@ -557,7 +544,7 @@ def check(
     if is_image is None:
         content_type = next((v for n, v in pairs if n.lower() == "content-type"), "")
         is_image = content_type.strip().lower().startswith("image/") or media is not None
-    facts = site.read_response(url, pairs, html, is_image=is_image, media=media)
+    facts = site.policy.read_response(url, pairs, html, is_image=is_image, media=media)
     page = {u: licence(u) for u in facts.license_urls}
     return site.decide_response(url, chosen, facts.with_licenses(url, page))
 

@@ -62,7 +62,7 @@ def test_only_the_captured_statements_carry_the_capture_date() -> None:
 
 def test_a_response_fetched_now_has_no_capture_date() -> None:
     policy = site()
-    facts = policy.read_response(URL, [("X-Robots-Tag", "noai")], None)
+    facts = policy.policy.read_response(URL, [("X-Robots-Tag", "noai")], None)
     decision = policy.decide_response(URL, Purpose.AI_TRAIN, facts)
     assert all(e.captured is None for e in decision.evidence)
     # The file alone decides TDMRep: today's document, no date.

@@ -357,7 +357,7 @@ def test_garbage_html_says_nothing(html):
 )
 def test_reader_warnings_reach_the_response_facts(headers, html, warning):
     site = SitePolicy(Policy(OWN, agents=bundled_agents()), SiteDocuments("https://a.example"))
-    facts = site.read_response(URL, list(headers.items()), html)
+    facts = site.policy.read_response(URL, list(headers.items()), html)
     assert any(warning in w for w in facts.warnings), facts.warnings
     decision = site.decide_response(URL, TRAIN, facts)
     assert decision.outcomes == {TRAIN: U, INPUT: U, SEARCH: U}

@@ -22,9 +22,13 @@ from .robots_directives import directive_evidence, parse_directives
 from .rsl import MEDIA_TYPE
 from .tdmrep import TdmValues, parse_reservation
 
-__all__ = ["X_ROBOTS_SOURCE", "ResponseSignals", "parse_link_header", "read_headers"]
+__all__ = ["READ_HEADERS", "X_ROBOTS_SOURCE", "ResponseSignals", "parse_link_header", "read_headers"]
 
 X_ROBOTS_SOURCE = Source.X_ROBOTS_TAG
+#: The response headers read_headers reads (lower case); a caller may drop every other one first.
+READ_HEADERS = frozenset(
+    {"x-robots-tag", "content-usage", "content-signal", "tdm-reservation", "tdm-policy", "link"}
+)
 # RFC 8288: link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param ), values quoted or not.
 _TARGET = re.compile(r"\s*<([^>]*)>")
 _PARAM = re.compile(r'\s*;\s*([^\s;,=]+)\s*(?:=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*)))?')
@@ -79,6 +83,8 @@ def read_headers(
     seen: set[tuple[str, str]] = set()
     for raw_name, value in headers:
         name = raw_name.strip().lower()
+        if name not in READ_HEADERS:
+            continue
         # A header repeated with the same value says nothing new (servers and proxies do repeat
         # them); reading it again would only multiply evidence.
         key = (name, value.strip())
