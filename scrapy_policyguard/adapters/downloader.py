@@ -28,9 +28,9 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from ..core.decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
+from ..core.decision import Decision, Evidence, Source, Stage, refusal
 from ..core.paths import path_of
-from ..core.purposes import PURPOSES, Purpose, UnknownPurposeError, parse_purpose
+from ..core.purposes import Purpose, UnknownPurposeError, parse_purpose
 from ..core.signals.headers import READ_HEADERS
 from .accounting import RequestAction
 from .fetch import FETCH_META
@@ -70,29 +70,18 @@ class PolicyDenied(IgnoreRequest):
         super().__init__(f"Forbidden by policy ({decision.purpose}): {decision.reason}")
 
 
-def cache_unavailable_decision(request: Request, purpose: Purpose, problem: str) -> Decision:
+def cache_unavailable(problem: str, missing: str = "the site's documents") -> Evidence:
     """Our own infrastructure failed: refused, never let through unchecked."""
-    evidence = Evidence(
-        Source.POLICYGUARD,
+    return refusal(
         "shared policy cache unavailable",
         "POLICYGUARD_REDIS_ON_ERROR = 'deny'",
-        f"{problem}, and this worker has no copy of the site's documents",
-        dict.fromkeys(PURPOSES, Outcome.DENY),
-        EvidenceKind.CRAWL,
+        f"{problem}, and this worker has no copy of {missing}",
     )
-    return Decision.build(request.url, purpose, [evidence])
 
 
 def invalid_purpose_decision(request: Request, default: Purpose, error: str) -> Decision:
     value = request.meta.get(PURPOSE_META)
-    evidence = Evidence(
-        Source.POLICYGUARD,
-        f"request.meta[{PURPOSE_META!r}] = {value!r}",
-        "request.meta",
-        error,
-        dict.fromkeys(PURPOSES, Outcome.DENY),
-        EvidenceKind.CRAWL,
-    )
+    evidence = refusal(f"request.meta[{PURPOSE_META!r}] = {value!r}", "request.meta", error)
     return Decision.build(request.url, default, [evidence])
 
 
@@ -186,7 +175,7 @@ class PolicyGuardDownloaderMiddleware:
         try:
             site = await runtime.documents.site(request.url, purpose, request)
         except SharedCacheUnavailable as exc:
-            decision = cache_unavailable_decision(request, purpose, str(exc))
+            decision = Decision.build(request.url, purpose, [cache_unavailable(str(exc))])
             self.outcomes.request(request, decision, RequestAction.BLOCKED)
             raise PolicyDenied(decision) from None
         decision = site.decide(request.url, purpose, path_of(request.url))
@@ -261,8 +250,7 @@ class PolicyGuardDownloaderMiddleware:
             try:
                 site = await documents.site(request.url, decision.purpose, request)
             except SharedCacheUnavailable as exc:
-                unavailable = cache_unavailable_decision(request, decision.purpose, str(exc))
-                return decision.extend(unavailable.evidence, stage=Stage.RESPONSE)
+                return decision.extend((cache_unavailable(str(exc)),), stage=Stage.RESPONSE)
         pairs = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()
@@ -288,7 +276,7 @@ class PolicyGuardDownloaderMiddleware:
             fetched = await documents.licenses(wanted, site.origin, request) if wanted else {}
         except SharedCacheUnavailable as exc:  # a licence not read is never taken as no licence
             fetched = dict.fromkeys(wanted, f"not fetched: {exc}")
-            cache_down = cache_unavailable_decision(request, decision.purpose, str(exc)).evidence
+            cache_down = (cache_unavailable(str(exc), "the licences the response names"),)
         facts = facts.with_licenses(request.url, {**fetched, **listed})
         for warning in facts.warnings:
             logger.warning("%s: %s", request.url, warning, extra={"spider": self.crawler.spider})

@@ -43,8 +43,8 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from tqdm import tqdm
 from twisted.internet.task import deferLater
 
-from ..core.decision import Decision, Evidence, EvidenceKind, Outcome, Source
-from ..core.purposes import PURPOSES, Purpose
+from ..core.decision import Decision, Source, refusal
+from ..core.purposes import Purpose
 from ..datasets import Capture, DatasetError, open_dataset
 from .accounting import RECHECK_SPIDER, RecheckAction
 from .fetch import describe_failure
@@ -129,9 +129,7 @@ class _Pending:
 
 def _refusal(capture: Capture, rule: str, detail: str, purpose: Purpose) -> Decision:
     """A fail-closed decision for a capture that could not be checked."""
-    deny = dict.fromkeys(PURPOSES, Outcome.DENY)
-    evidence = Evidence(Source.POLICYGUARD, rule, capture.where, detail, deny, EvidenceKind.CRAWL)
-    return Decision.build(capture.url, purpose, [evidence])
+    return Decision.build(capture.url, purpose, [refusal(rule, capture.where, detail)])
 
 
 async def _turn() -> None:

@@ -25,15 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compliance import Measure
-from .decision import Evidence, EvidenceKind, Outcome, Source
+from .decision import DENY_ALL, Evidence, EvidenceKind, Source
 from .paths import host_of
-from .purposes import PURPOSES
 
 __all__ = ["Blocklist", "BlocklistError", "BlocklistFile", "Listing", "load_blocklists"]
 
 SOURCE = Source.BLOCKLIST
 _LABELS = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
-_DENY_ALL = dict.fromkeys(PURPOSES, Outcome.DENY)
 _DETAIL = (
     f"listed as a website that infringes copyright ({Measure.INFRINGING_SITES.cite}): nothing is "
     "fetched from it, not even robots.txt"
@@ -127,7 +125,7 @@ class Blocklist:
                 listing.text,
                 f"{listing.file} line {listing.line}",
                 _DETAIL,
-                _DENY_ALL,
+                DENY_ALL,
                 EvidenceKind.CRAWL,
                 refs={"domain": listing.domain, "file": listing.file, "line": str(listing.line)},
             )

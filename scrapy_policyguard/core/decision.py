@@ -16,7 +16,17 @@ from typing import Any
 from .purposes import PURPOSES, Purpose
 from .text_enum import TextEnum
 
-__all__ = ["Decision", "Evidence", "EvidenceKind", "Outcome", "Source", "Stage", "combine"]
+__all__ = [
+    "DENY_ALL",
+    "Decision",
+    "Evidence",
+    "EvidenceKind",
+    "Outcome",
+    "Source",
+    "Stage",
+    "combine",
+    "refusal",
+]
 
 
 class EvidenceKind(TextEnum):
@@ -127,6 +137,16 @@ class Evidence:
         if self.captured is not None:
             data["captured"] = self.captured
         return data
+
+
+#: The effects of a statement that closes every purpose.
+DENY_ALL: Mapping[Purpose, Outcome] = dict.fromkeys(PURPOSES, Outcome.DENY)
+
+
+def refusal(rule: str, location: str, detail: str) -> Evidence:
+    """Evidence of our own refusal (bad input, our infrastructure failing): every purpose denied,
+    so nothing goes through unchecked."""
+    return Evidence(Source.POLICYGUARD, rule, location, detail, DENY_ALL, EvidenceKind.CRAWL)
 
 
 def combine(evidence: Iterable[Evidence], purpose: Purpose) -> Outcome:

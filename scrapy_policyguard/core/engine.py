@@ -21,9 +21,9 @@ from .agents import AgentCatalogue
 from .blocklist import Blocklist, load_blocklists
 from .bundled import bundled_agents, bundled_packs
 from .containers import Buffer
-from .decision import Decision, Evidence, EvidenceKind, Outcome, Source, Stage
+from .decision import DENY_ALL, Decision, Evidence, EvidenceKind, Outcome, Source, Stage
 from .paths import host_of, origin_of, path_of
-from .purposes import PURPOSES, Purpose, parse_purpose
+from .purposes import Purpose, parse_purpose
 from .robots import MergedGroup, Rule, crawler_token, is_product_token
 from .signals.embedded import ALL_READERS, MediaReader, MediaStatements, read_media, read_media_file
 from .signals.headers import ResponseSignals, read_headers
@@ -48,7 +48,6 @@ __all__ = [
     "tdmrep_url_of",
 ]
 
-_DENY_ALL = dict.fromkeys(PURPOSES, Outcome.DENY)
 # A crawl permission is a statement about fetching, which is what search indexing needs; it says
 # nothing about AI use of the content.
 _CRAWL_ALLOWED = {Purpose.SEARCH: Outcome.ALLOW}
@@ -205,7 +204,7 @@ class CrawlPermission:
                 f"unreachable ({access.detail})",
                 access.url,
                 "RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow",
-                _DENY_ALL,
+                DENY_ALL,
             )
         elif access.state is AccessState.UNAVAILABLE or group is None:
             self._fixed = self._evidence(
@@ -256,7 +255,7 @@ class CrawlPermission:
             key.line.text,
             f"{url} line {key.number}",
             self._details[allow],
-            _CRAWL_ALLOWED if allow else _DENY_ALL,
+            _CRAWL_ALLOWED if allow else DENY_ALL,
         )
 
 

@@ -18,8 +18,7 @@ seeing the price first.
 
 from __future__ import annotations
 
-from .decision import Evidence, EvidenceKind, Outcome, Source
-from .purposes import PURPOSES
+from .decision import DENY_ALL, Evidence, EvidenceKind, Source
 from .text_enum import TextEnum
 
 __all__ = [
@@ -90,9 +89,6 @@ def error_meaning(code: str) -> str:
         return "not a documented pay-per-crawl error code"
 
 
-_DENY_ALL = dict.fromkeys(PURPOSES, Outcome.DENY)
-
-
 def price_evidence(url: str, asked: str, detail: str, refs: dict[str, str]) -> Evidence:
     """A priced page not paid for: it cannot be fetched, whatever the purpose."""
     return Evidence(
@@ -100,7 +96,7 @@ def price_evidence(url: str, asked: str, detail: str, refs: dict[str, str]) -> E
         f"{PRICE_HEADER}: {asked}",
         f"{url} (HTTP {PAYMENT_REQUIRED})",
         detail,
-        _DENY_ALL,
+        DENY_ALL,
         EvidenceKind.CRAWL,
         refs=refs,
     )
@@ -113,7 +109,7 @@ def error_evidence(url: str, status: int, code: str, refs: dict[str, str]) -> Ev
         f"{ERROR_HEADER}: {code}",
         f"{url} (HTTP {status})",
         error_meaning(code),
-        _DENY_ALL,
+        DENY_ALL,
         EvidenceKind.CRAWL,
         refs={"code": code, **refs},
     )
