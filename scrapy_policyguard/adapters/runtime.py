@@ -15,7 +15,8 @@ import os
 import socket
 import time
 import weakref
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
@@ -47,10 +48,11 @@ from .shared_documents import SharedDocuments
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
     from ..core.agents import AgentCatalogue
 
-__all__ = ["GuardRuntime"]
+__all__ = ["Configuration", "GuardRuntime", "load_configuration"]
 
 logger = logging.getLogger("scrapy_policyguard")
 
@@ -85,6 +87,24 @@ def load_blocklist(settings: GuardSettings) -> Blocklist:
         ) from None
 
 
+@dataclass(frozen=True)
+class Configuration:
+    """What a crawl's POLICYGUARD_* settings name, read and checked: what GuardRuntime runs on,
+    and what a command checks before it starts a crawl, so both stop on the same errors."""
+
+    settings: GuardSettings
+    packs: list[TermsPack]
+    pack_warnings: list[str]
+    blocklist: Blocklist
+
+
+def load_configuration(settings: BaseSettings, spider: Any = None) -> Configuration:
+    """Settings, rule packs and blocklists; the first problem raises PolicyGuardConfigError."""
+    guard = GuardSettings.from_settings(settings, spider)
+    packs, pack_warnings = load_terms(guard)
+    return Configuration(guard, packs, pack_warnings, load_blocklist(guard))
+
+
 def crawler_media_default(crawler: Crawler) -> bool:
     """Whether POLICYGUARD_MEDIA_READERS was left to its default (xmp, and c2pa when installed)."""
     return crawler.settings.get("POLICYGUARD_MEDIA_READERS") is None
@@ -107,9 +127,10 @@ class GuardRuntime:
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
-        self.settings = settings = GuardSettings.from_settings(crawler.settings, crawler.spider)
-        self.packs, pack_warnings = load_terms(settings)
-        self.blocklist = load_blocklist(settings)
+        configuration = load_configuration(crawler.settings, crawler.spider)
+        self.settings = settings = configuration.settings
+        self.packs, pack_warnings = configuration.packs, configuration.pack_warnings
+        self.blocklist = configuration.blocklist
         agents = bundled_agents()
         self.agents: AgentCatalogue = (
             agents.with_changes(settings.ai_tokens) if settings.ai_tokens else agents

@@ -229,8 +229,7 @@ def _check_live(args: argparse.Namespace) -> Decision:
     from scrapy.crawler import CrawlerProcess
 
     from ..adapters.live_check import CheckResult, CheckSpider, check_settings
-    from ..adapters.runtime import load_blocklist, load_terms
-    from ..adapters.settings import GuardSettings
+    from ..adapters.runtime import load_configuration
 
     settings = check_settings(
         args.settings,
@@ -243,9 +242,7 @@ def _check_live(args: argparse.Namespace) -> Decision:
         paywall=args.paywall,
         blocklists=args.blocklist or None,
     )
-    guard = GuardSettings.from_settings(settings)
-    load_terms(guard)  # a bad option stops here, with its reason
-    load_blocklist(guard)
+    load_configuration(settings)  # a bad option stops here, with its reason
     result = CheckResult()
     process = CrawlerProcess(settings)
     process.crawl(CheckSpider, url=args.url, result=result)

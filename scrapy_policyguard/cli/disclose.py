@@ -25,8 +25,8 @@ from typing import Any
 
 from .._version import __version__
 from ..adapters.audit import utc_now
-from ..adapters.runtime import load_blocklist, load_terms
-from ..adapters.settings import GuardSettings, PolicyGuardConfigError
+from ..adapters.runtime import load_configuration
+from ..adapters.settings import PolicyGuardConfigError
 from ..core.bundled import bundled_agents
 from ..core.compliance import CODE_OF_PRACTICE, Measure
 from ..core.purposes import (
@@ -170,15 +170,16 @@ def build_disclosure(settings: Any, spiders: list[tuple[str, Any]]) -> dict[str,
     """The information page as data. ``settings`` are the project's; ``spiders`` are (name, spider
     class) pairs, each applying its own ``custom_settings``; none: the project's settings alone."""
     described = []
+    configurations = []
     for name, spidercls in spiders or [("(project settings)", None)]:
         own = settings.copy()
         if spidercls is not None:
             spidercls.update_settings(own)
-        guard = GuardSettings.from_settings(own, spidercls)
-        described.append((name, own, guard))
+        configuration = load_configuration(own, spidercls)  # every spider's settings checked
+        described.append((name, own, configuration.settings))
+        configurations.append(configuration)
     first = described[0][2]
-    packs, _ = load_terms(first)
-    blocklist = load_blocklist(first)
+    packs, blocklist = configurations[0].packs, configurations[0].blocklist
     crawlers: dict[str, dict[str, Any]] = {}
     for name, own, guard in described:
         header = str(own.get("USER_AGENT") or "")

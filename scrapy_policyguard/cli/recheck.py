@@ -118,8 +118,7 @@ def _recheck(args: argparse.Namespace) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
     from ..adapters.recheck import AUDIT_NAME, RecheckJob, RecheckResult, RecheckSpider, recheck_settings
-    from ..adapters.runtime import load_terms
-    from ..adapters.settings import GuardSettings
+    from ..adapters.runtime import load_configuration
 
     settings = recheck_settings(
         args.settings,
@@ -132,8 +131,7 @@ def _recheck(args: argparse.Namespace) -> dict[str, Any]:
         rules=args.rules,
         timeout=args.timeout,
     )
-    guard = GuardSettings.from_settings(settings)
-    load_terms(guard)  # a bad option stops here, with its reason
+    guard = load_configuration(settings).settings  # a bad option stops here, with its reason
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     job = RecheckJob(tuple(args.inputs), args.out, args.url_field, args.window, progress)
     result = RecheckResult()

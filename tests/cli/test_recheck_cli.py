@@ -211,3 +211,21 @@ def test_inputs_it_cannot_read_or_would_overwrite_exit_2(
     run = in_process(capsys, inside, "--out", out, "--user-agent", TOKEN, "--overwrite")
     assert run.code == 2
     assert run.err.strip() == f"policyguard recheck: {inside} is an output of this run: choose another --out"
+
+
+def test_a_projects_unreadable_blocklist_exits_2_before_anything_is_fetched(
+    sites: LocalWeb,
+    inputs: list[Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same checks as a crawl's start: the project's blocklists are read before any fetch.
+    missing = tmp_path / "no-such-list.txt"
+    (tmp_path / "listing_settings.py").write_text(f"POLICYGUARD_BLOCKLISTS = [{str(missing)!r}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run = in_process(
+        capsys, *inputs, "--out", tmp_path / "out", "--user-agent", TOKEN, "--settings", "listing_settings"
+    )
+    assert (run.code, sites.seen) == (2, [])
+    assert "POLICYGUARD_BLOCKLISTS" in run.err and str(missing) in run.err
