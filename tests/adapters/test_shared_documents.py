@@ -30,6 +30,8 @@ from scrapy_policyguard.adapters.documents import StoredDocument
 from scrapy_policyguard.adapters.fetch import FetchResult
 from scrapy_policyguard.adapters.shared_documents import decode_document, encode_document
 from scrapy_policyguard.cli.report.model import load_report
+from scrapy_policyguard.cli.report.model import read_audit as read_audit_files
+from scrapy_policyguard.cli.summary.model import build_summary
 from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 WORKER = Path(__file__).parent / "data" / "redis_worker.py"
@@ -177,6 +179,10 @@ def test_three_workers_fetch_each_document_once_in_total(web, redis_server, tmp_
         "fetched": len(ORIGINS),
         "shared": copies["shared"],
     }
+    # The summary counts fetches as the report does: a copy read from Redis is not one more.
+    measures = build_summary(read_audit_files(audits)).measures
+    robots_measure = next(m for m in measures if m["measure"] == "1.3 (1)(a)")["evidence"]
+    assert (robots_measure["fetches"], robots_measure["origins"]) == (len(ORIGINS), len(ORIGINS))
 
 
 def test_control_in_memory_mode_each_worker_fetches_for_itself(web, redis_server, tmp_path: Path) -> None:

@@ -299,6 +299,22 @@ class AuditTrail:
         return [r for r in self.records if r.get("crawl") in crawl_ids]
 
 
+def fetched(record: dict[str, Any]) -> bool:
+    """A ``robots`` or ``document`` record of a fetch (not of a copy another worker fetched, read
+    from the shared cache, nor of one kept while the cache was down): what counts as a fetch."""
+    return str(record.get("copy", "fetched")) == "fetched"
+
+
+def count_documents(records: Iterable[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Per document kind (``robots.txt``, ``tdmrep.json``, ``rsl``), its records by copy."""
+    documents: dict[str, Counter[str]] = {}
+    for record in records:
+        if record["record"] in ("robots", "document"):
+            kind = "robots.txt" if record["record"] == "robots" else str(record.get("kind"))
+            documents.setdefault(kind, Counter())[str(record.get("copy", "fetched"))] += 1
+    return documents
+
+
 def read_audit(paths: Iterable[Path]) -> AuditTrail:
     """Every whole record of every file; a line that is not a JSON record counts as broken."""
     trail = AuditTrail([], [], 0)
@@ -398,9 +414,7 @@ def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Repo
     by_crawl: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_crawl[str(record["crawl"])].append(record)
-        if record["record"] in ("robots", "document"):
-            kind = "robots.txt" if record["record"] == "robots" else str(record.get("kind"))
-            report.documents.setdefault(kind, Counter())[str(record.get("copy", "fetched"))] += 1
+    report.documents = count_documents(records)
     for crawl in chosen:
         mine = by_crawl[crawl]
         start = next((r for r in mine if r["record"] == "crawl"), None)

@@ -43,7 +43,7 @@ from ...core.compliance import CODE_OF_PRACTICE, SUMMARY_TEMPLATE, TOP_DOMAINS_S
 from ...core.decision import Source
 from ...core.paths import host_of, origin_of
 from ...core.text_enum import TextEnum
-from ..report.model import AuditTrail, build_origins, met_a_price, spending
+from ..report.model import AuditTrail, build_origins, count_documents, fetched, met_a_price, spending
 from .domains import registrable_domain, top_count
 
 __all__ = ["MEDIA_PROTOCOLS", "PROTOCOLS", "CrawlKind", "Status", "Summary", "build_summary"]
@@ -212,7 +212,9 @@ def _measure(
 def _robots_measure(
     records: Sequence[dict[str, Any]], crawls: Sequence[dict[str, Any]], kinds: Kinds
 ) -> dict[str, Any]:
-    fetches = [r for r in records if r["record"] == "robots"]
+    # Fetches only: a copy another worker fetched, read from the shared cache, is not one more.
+    seen = [r for r in records if r["record"] == "robots"]
+    fetches = [r for r in seen if fetched(r)]
     states = Counter(str(r.get("state")) for r in fetches)
     blocked = Counter(
         origin_of(r["url"])
@@ -239,14 +241,14 @@ def _robots_measure(
     for record in fetches:
         if record.get("state") == "unreachable":
             unreachable[record["origin"]] = str(record.get("detail"))
-    origins = {r["origin"] for r in fetches}
+    origins = {r["origin"] for r in seen}
     evidence = {
         "fetches": len(fetches),
         "origins": len(origins),
         "parsed": states.get("parsed", 0),
         "unavailable_allow_all": states.get("unavailable", 0),
         "unreachable_disallow_all": states.get("unreachable", 0),
-        "stale_copies_used": sum(1 for r in fetches if r.get("stale")),
+        "stale_copies_used": sum(1 for r in seen if r.get("stale")),
         "requests_not_sent": sum(blocked.values()),
         "requests_would_block": would,
         "captures_removed": sum(removed.values()),
@@ -300,7 +302,7 @@ def _protocols_measure(
     kinds: Kinds,
     media: Sequence[Source],
 ) -> dict[str, Any]:
-    documents = Counter(str(r.get("kind")) for r in records if r["record"] == "document")
+    documents = count_documents(records)
     protocols: list[dict[str, Any]] = []
     for source, title in PROTOCOLS.items():
         counts = denials.get(source, Counter())
@@ -316,7 +318,9 @@ def _protocols_measure(
     honoured = [p for p in protocols if any(p[c] for c in _COLUMNS)]
     evidence = {
         "protocols": protocols,
-        "documents_fetched": {"tdmrep.json": documents.get("tdmrep.json", 0), "rsl": documents.get("rsl", 0)},
+        "documents_fetched": {
+            kind: documents.get(kind, Counter())["fetched"] for kind in ("tdmrep.json", "rsl")
+        },
     }
     applied = ", ".join(f"{p['source']} ({sum(p[c] for c in _COLUMNS)})" for p in honoured) or "none applied"
     checked = " and every ".join(
