@@ -145,6 +145,8 @@ async def test_images_pipeline_stores_exactly_the_files_ai_train_may_use(web, cr
     allowed = {url for url, (_, _, ok) in by_url.items() if ok}
     assert {image["url"] for image in item["images"]} == allowed
     assert len(list((tmp_path / "images" / "full").iterdir())) == len(allowed)
+    # Each file's statements are read from the body ImagesPipeline downloaded: nothing twice.
+    assert all(web.count(HOST, "/" + url.split("/", 3)[3]) == 1 for url in urls)
     denied = {entry["url"]: entry for entry in item["policyguard"]["files_denied"]}
     assert set(denied) == set(urls) - allowed
     assert all(entry["stored"] is False for entry in denied.values())

@@ -190,7 +190,7 @@ async def test_concurrent_pages_never_overspend_the_budget(
     pay = records(audit, "totals")[0]["pay"]
     assert Decimal(pay["spent"]) == Decimal(total) / 100
     assert Decimal(pay["reserved"]) == 0
-    # Most of the 40 answers were in flight together: the test exercises concurrent reservations.
+    # One paid retry per page paid: a reservation refused never sent a price.
     assert stats["policyguard/pay/retries"] == total
 
 

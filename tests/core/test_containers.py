@@ -81,6 +81,8 @@ def test_truncated_files_keep_what_came_before_and_say_what_broke(fmt: str) -> N
     for cut in range(len(data)):
         found = find_embedded(data[:cut])
         assert all(block.data == PACKET for block in found.xmp)
+    if fmt in ("JPEG", "PNG", "TIFF", "GIF"):  # the packet comes before the image data: kept
+        assert [block.data for block in find_embedded(data[:-1]).xmp] == [PACKET]
     # Cut inside the packet's own segment or chunk: the structure runs past the end.
     at = data.index(PACKET) + 10
     found = find_embedded(data[:at])
