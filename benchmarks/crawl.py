@@ -348,7 +348,9 @@ def main() -> None:
             )
             return
         print(f"{args.profile}: peak RSS (MiB) by origins, {args.pages} pages each")
-        print(f"{'origins':>8}{'no robots':>11}{'policyguard':>13}{'max ' + str(args.curve_bound):>9}{'evicted':>9}")
+        print(
+            f"{'origins':>8}{'no robots':>11}{'policyguard':>13}{'max ' + str(args.curve_bound):>9}{'evicted':>9}"
+        )
         for row in rows:
             print(
                 f"{row['origins']:>8}{row['none_mib']:>11.1f}{row['policyguard_mib']:>13.1f}"
