@@ -18,20 +18,32 @@ Both tables are bounded: the oldest entries go first, long after their item has 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.decision import Evidence
 
 if TYPE_CHECKING:
     from ..core.decision import Decision
 
-__all__ = ["MediaDecisions", "MediaFile", "page_image_evidence"]
+__all__ = ["MediaDecisions", "MediaFile", "item_file_urls", "page_image_evidence"]
 
 #: Entries kept; an item's files are downloaded just before the item reaches our pipeline.
 MEDIA_DECISIONS_KEPT = 10_000
 
 _V = TypeVar("_V")
+
+
+def item_file_urls(adapter: Any, files_field: str, images_field: str) -> Iterator[tuple[str, str]]:
+    """(field, URL) of every file URL an item names for FilesPipeline / ImagesPipeline (an
+    ``ItemAdapter``; the fields FILES_URLS_FIELD and IMAGES_URLS_FIELD name): lists of strings,
+    anything else skipped, as the media pipelines skip it."""
+    for name in (files_field, images_field):
+        urls = adapter.get(name) if name in adapter else None
+        for url in urls if isinstance(urls, list) else ():
+            if isinstance(url, str):
+                yield name, url
 
 
 @dataclass(frozen=True, slots=True)

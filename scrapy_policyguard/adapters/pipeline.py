@@ -25,6 +25,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from .accounting import ItemAction
 from .items import ItemRecord, build_tag, item_fingerprint, item_records
+from .media import item_file_urls
 from .runtime import GuardRuntime
 from .settings import DeniedItems, is_enabled
 
@@ -46,8 +47,6 @@ class PolicyGuardPipeline:
         self.field = settings.item_field
         self.action = settings.item_action
         self._warned: set[type] = set()
-        self._file_fields = [self.runtime.files_field, self.runtime.images_field]
-        self._image_field = self.runtime.images_field
         # Connected after the feed exporter's handlers (extensions are built first), so feed
         # filters still find the record when they run.
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -63,25 +62,24 @@ class PolicyGuardPipeline:
     def _files_denied(self, adapter: ItemAdapter, record: ItemRecord) -> list[dict[str, Any]]:
         page_images_denied = record.decision is not None and record.decision.images_denied
         denied = []
-        for name in self._file_fields:
-            urls = adapter.get(name) or []
-            for url in urls if isinstance(urls, list) else []:
-                known = self.runtime.media.get(url)
-                is_image = (known is not None and known.is_image) or name == self._image_field
-                if known is not None and not known.decision.allowed:
-                    decision = known.decision
-                    denied.append(
-                        {
-                            "url": url,
-                            "field": name,
-                            "reasons": [e.summary() for e in decision.denials] or [decision.reason],
-                            "denied_by": [str(s) for s in decision.denied_by],
-                            "stored": known.stored,
-                        }
-                    )
-                elif page_images_denied and is_image:
-                    reason = f"the page it came from says noimageai ({record.source_url})"
-                    denied.append({"url": url, "field": name, "reasons": [reason]})
+        runtime = self.runtime
+        for name, url in item_file_urls(adapter, runtime.files_field, runtime.images_field):
+            known = runtime.media.get(url)
+            is_image = (known is not None and known.is_image) or name == runtime.images_field
+            if known is not None and not known.decision.allowed:
+                decision = known.decision
+                denied.append(
+                    {
+                        "url": url,
+                        "field": name,
+                        "reasons": [e.summary() for e in decision.denials] or [decision.reason],
+                        "denied_by": [str(s) for s in decision.denied_by],
+                        "stored": known.stored,
+                    }
+                )
+            elif page_images_denied and is_image:
+                reason = f"the page it came from says noimageai ({record.source_url})"
+                denied.append({"url": url, "field": name, "reasons": [reason]})
         return denied
 
     def _write_tag(self, adapter: ItemAdapter, tag: dict[str, Any]) -> None:

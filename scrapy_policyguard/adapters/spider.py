@@ -20,7 +20,7 @@ from ..core.decision import Decision
 from .audit import utc_now
 from .downloader import DECISION_META
 from .items import ItemRecord, item_records
-from .media import page_image_evidence
+from .media import item_file_urls, page_image_evidence
 from .runtime import GuardRuntime
 from .settings import is_enabled
 
@@ -42,11 +42,8 @@ class PolicyGuardSpiderMiddleware(BaseSpiderMiddleware):
         evidence = page_image_evidence(decision)
         adapter = ItemAdapter(item)
         runtime = self.runtime
-        for name in (runtime.files_field, runtime.images_field):
-            urls = adapter.get(name) if name in adapter else None
-            for url in urls if isinstance(urls, list) else []:
-                if isinstance(url, str):
-                    runtime.media.link_page(url, evidence, image_field=name == runtime.images_field)
+        for name, url in item_file_urls(adapter, runtime.files_field, runtime.images_field):
+            runtime.media.link_page(url, evidence, image_field=name == runtime.images_field)
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         decision = response.meta.get(DECISION_META) if response is not None else None
