@@ -203,7 +203,7 @@ def _decide(args: argparse.Namespace) -> Decision:
         "unknown": args.unknown,
         "agreements": _pairs(args.agreement, "--agreement"),
         "rules": args.rules,
-        "paywall": args.paywall or "deny",
+        "paywall": args.paywall,
         "blocklists": args.blocklist or None,
     }
     return check(

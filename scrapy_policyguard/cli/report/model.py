@@ -121,7 +121,6 @@ class Report:
     origins: dict[str, Origin]
     runs_in_files: list[str]
     broken_lines: int
-    records: int
     documents: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> copy -> count
 
     @property
@@ -219,14 +218,17 @@ _ACTIONS: dict[str, Any] = {
     "item": ItemAction,
     "recheck": RecheckAction,
 }
-#: The actions of request, response and recheck records whose evidence explains a denial.
+#: The (record, action) pairs whose evidence explains a denial.
 _DENIALS = frozenset(
     {
-        RequestAction.BLOCKED,
-        RequestAction.WOULD_BLOCK,
-        RequestAction.MARKED,
-        ResponseAction.FILE_DROPPED,
-        RecheckAction.REMOVED,
+        (Record.REQUEST, RequestAction.BLOCKED),
+        (Record.REQUEST, RequestAction.WOULD_BLOCK),
+        (Record.REQUEST, RequestAction.MARKED),
+        (Record.RESPONSE, ResponseAction.MARKED),
+        (Record.RESPONSE, ResponseAction.BLOCKED),
+        (Record.RESPONSE, ResponseAction.WOULD_BLOCK),
+        (Record.RESPONSE, ResponseAction.FILE_DROPPED),
+        (Record.RECHECK, RecheckAction.REMOVED),
     }
 )
 
@@ -368,7 +370,7 @@ def build_origins(records: Iterable[dict[str, Any]]) -> dict[str, Origin]:
             name = record.get("origin") or (origin_of(url) if isinstance(url, str) and url else NO_ORIGIN)
             entry = origin(name)
             unsettled[(crawl, name)].update(_counted(record))
-            if record.get("action") in _DENIALS:
+            if (kind, record.get("action")) in _DENIALS:
                 for source in record.get("denied_by", []):
                     entry.sources[source] += 1
                 for evidence in record.get("evidence", []):
@@ -409,7 +411,6 @@ def load_report(paths: Path | Sequence[Path], run_id: str | None = None) -> Repo
         build_origins(records),
         list(dict.fromkeys(runs.values())),
         trail.broken_lines,
-        len(records),
     )
     by_crawl: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:

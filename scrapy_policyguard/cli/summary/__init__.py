@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ...core.compliance import TOP_DOMAINS_SHARE
+from ...core.compliance import TOP_DOMAINS_SHARE, TOP_DOMAINS_SHARE_SME, TOP_DOMAINS_SME_MAX
 from ..report.model import read_audit
 from .html import render_html
 from .model import build_summary
@@ -55,9 +55,12 @@ def register(commands: Any) -> None:
         "--share",
         type=_share,
         default=TOP_DOMAINS_SHARE,
-        help="share of domains to list, largest first (default 0.10; SMEs: 0.05)",
+        help=f"share of domains to list, largest first (default {TOP_DOMAINS_SHARE:.2f}; SMEs: "
+        f"{TOP_DOMAINS_SHARE_SME:.2f})",
     )
-    p.add_argument("--max-domains", type=_positive, help="list at most this many domains (SMEs: 1000)")
+    p.add_argument(
+        "--max-domains", type=_positive, help=f"list at most this many domains (SMEs: {TOP_DOMAINS_SME_MAX})"
+    )
     p.set_defaults(run=run)
 
 

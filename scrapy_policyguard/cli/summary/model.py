@@ -39,6 +39,7 @@ from ...adapters.accounting import (
     ResponseAction,
 )
 from ...adapters.audit import Record
+from ...adapters.settings import DEFAULTS
 from ...core.compliance import CODE_OF_PRACTICE, SUMMARY_TEMPLATE, TOP_DOMAINS_SHARE, Measure
 from ...core.decision import Source
 from ...core.paths import host_of, origin_of
@@ -452,7 +453,14 @@ def _information_measure(
         ],
         "contact": contacts,
         "robots_ttl_seconds": sorted(
-            {float((c.get("settings") or {}).get("POLICYGUARD_ROBOTS_TTL", 86400)) for c in crawls}
+            {
+                float(
+                    (c.get("settings") or {}).get(
+                        "POLICYGUARD_ROBOTS_TTL", DEFAULTS["POLICYGUARD_ROBOTS_TTL"]
+                    )
+                )
+                for c in crawls
+            }
         ),
     }
     urls = [c["information_url"] for c in crawlers if c["information_url"]]
