@@ -60,10 +60,12 @@ def read_html(
     if root is None:
         signals.warnings.append("HTML document could not be parsed: no statements read from it")
         return signals
-    signals.evidence.extend(paywall_evidence(root, paywall))
+    # One walk over the page for every element read here: <base>, <meta>, <link>, <script>.
+    elements = list(root.iter("base", "meta", "link", "script"))
+    signals.evidence.extend(paywall_evidence(elements, paywall))
     base = url
-    for element in root.iter("base"):
-        href = element.get("href")
+    for element in elements:
+        href = element.get("href") if element.tag == "base" else None
         if href:
             base = join_url(url, href.strip()) or url
             break
@@ -71,8 +73,10 @@ def read_html(
     reservation: int | None = None
     policy: str | None = None
     seen: set[tuple[object, ...]] = set()
-    for element in root.iter("meta", "link", "script"):
+    for element in elements:
         tag = element.tag
+        if tag == "base":
+            continue
         # A repeated element says nothing new; reading it again would only multiply evidence.
         key = (tag, tuple(element.attrib.items()), element.text if tag == "script" else None)
         if key in seen:

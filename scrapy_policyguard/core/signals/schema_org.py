@@ -15,17 +15,17 @@ without denying; ``"ignore"`` does not read it.
 The property also exists on Event and Place, where ``false`` means an admission fee, not a
 paywall: only the CreativeWork types below (and untyped parts of them) count. In microdata the
 value is read where a boolean is written, ``<meta itemprop content>`` or ``<link itemprop href>``
-(as in Google's guide): looking at those tags only keeps the cost to a few microseconds a page,
-where walking every element of a large page for an ``itemprop`` took hundreds
-(benchmarks/pages.py). JSON-LD that does not parse, values other than false, and microdata
-outside an item say nothing (no warning: broken structured data is common and is not a statement
-about the page).
+(as in Google's guide): only those tags and the scripts are looked at, from the one walk
+html.read_html makes over a page's ``meta``, ``link`` and ``script`` elements, where walking every
+element of a large page for an ``itemprop`` took hundreds of microseconds (benchmarks/pages.py).
+JSON-LD that does not parse, values other than false, and microdata outside an item say nothing
+(no warning: broken structured data is common and is not a statement about the page).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..compliance import Measure
@@ -136,11 +136,11 @@ def _is_false(value: Any) -> bool:
     return isinstance(value, str) and _name(value).lower() == "false"
 
 
-def _json_ld_declarations(root: Any) -> Iterator[tuple[str, str]]:
+def _json_ld_declarations(elements: Sequence[Any]) -> Iterator[tuple[str, str]]:
     """(rule, location) of each paywalled CreativeWork in the page's JSON-LD scripts."""
     index = 0
-    for script in root.iter("script"):
-        if (script.get("type") or "").strip().lower() != JSON_LD:
+    for script in elements:
+        if script.tag != "script" or (script.get("type") or "").strip().lower() != JSON_LD:
             continue
         index += 1
         try:
@@ -169,10 +169,10 @@ def _json_ld_declarations(root: Any) -> Iterator[tuple[str, str]]:
             )
 
 
-def _microdata_declarations(root: Any) -> Iterator[tuple[str, str]]:
+def _microdata_declarations(elements: Sequence[Any]) -> Iterator[tuple[str, str]]:
     """(rule, location) of each paywalled CreativeWork item in the page's microdata."""
-    for element in root.iter("meta", "link"):
-        names = element.get("itemprop")
+    for element in elements:
+        names = element.get("itemprop") if element.tag in ("meta", "link") else None
         if not names or PROPERTY not in {_name(name) for name in names.split()}:
             continue
         value = element.get("content" if element.tag == "meta" else "href") or ""
@@ -190,12 +190,13 @@ def _microdata_declarations(root: Any) -> Iterator[tuple[str, str]]:
             )
 
 
-def paywall_evidence(root: Any, mode: PaywallMode = PaywallMode.DENY) -> list[Evidence]:
-    """One statement when the parsed page (an lxml tree) declares a paywall, citing the first
-    declaration found (JSON-LD first, then microdata); none otherwise or when ``mode`` is ignore."""
-    if mode is PaywallMode.IGNORE or root is None:
+def paywall_evidence(elements: Sequence[Any], mode: PaywallMode = PaywallMode.DENY) -> list[Evidence]:
+    """One statement when a parsed page declares a paywall, citing the first declaration found
+    (JSON-LD first, then microdata); none otherwise or when ``mode`` is ignore. ``elements``: the
+    page's ``meta``, ``link`` and ``script`` elements (lxml), in document order."""
+    if mode is PaywallMode.IGNORE:
         return []
-    found = next(_json_ld_declarations(root), None) or next(_microdata_declarations(root), None)
+    found = next(_json_ld_declarations(elements), None) or next(_microdata_declarations(elements), None)
     if found is None:
         return []
     rule, location = found

@@ -136,9 +136,9 @@ def test_markup_that_declares_no_paywall_says_nothing(document: str) -> None:
 
 def test_tag_mode_records_a_condition_and_ignore_mode_reads_nothing() -> None:
     root = parse_html(page(GOOGLE_EXAMPLE))
-    [tagged] = paywall_evidence(root, PaywallMode.TAG)
+    [tagged] = paywall_evidence(list(root.iter("meta", "link", "script")), PaywallMode.TAG)
     assert tagged.effects == {} and tagged.conditions and "paywalled" in tagged.conditions[0]
-    assert paywall_evidence(root, PaywallMode.IGNORE) == []
+    assert paywall_evidence(list(root.iter("meta", "link", "script")), PaywallMode.IGNORE) == []
 
 
 def test_check_applies_the_paywall_mode() -> None:
