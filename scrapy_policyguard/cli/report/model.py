@@ -150,12 +150,7 @@ class Report:
 
     def stats(self) -> dict[str, Any]:
         """The workers' ``policyguard/`` stats, added up."""
-        summed: dict[str, float] = {}
-        for worker in self.workers:
-            for key, value in ((worker.totals or {}).get("stats") or {}).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    summed[key] = summed.get(key, 0) + value
-        return dict(sorted(summed.items()))
+        return sum_stats(w.totals for w in self.workers)
 
     def pay(self) -> dict[str, Any]:
         """Pay-per-crawl spending of the workers (see :func:`spending`)."""
@@ -299,6 +294,16 @@ class AuditTrail:
     def of(self, crawl_ids: Collection[str]) -> list[dict[str, Any]]:
         """The records of these crawls, in order."""
         return [r for r in self.records if r.get("crawl") in crawl_ids]
+
+
+def sum_stats(ends: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
+    """The numeric ``stats`` of ``totals`` records (None: a crawl that did not finish), added up."""
+    summed: dict[str, float] = {}
+    for end in ends:
+        for key, value in ((end or {}).get("stats") or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                summed[key] = summed.get(key, 0) + value
+    return dict(sorted(summed.items()))
 
 
 def fetched(record: dict[str, Any]) -> bool:

@@ -44,7 +44,15 @@ from ...core.compliance import CODE_OF_PRACTICE, SUMMARY_TEMPLATE, TOP_DOMAINS_S
 from ...core.decision import Source
 from ...core.paths import host_of, origin_of
 from ...core.text_enum import TextEnum
-from ..report.model import AuditTrail, build_origins, count_documents, fetched, met_a_price, spending
+from ..report.model import (
+    AuditTrail,
+    build_origins,
+    count_documents,
+    fetched,
+    met_a_price,
+    spending,
+    sum_stats,
+)
 from .domains import registrable_domain, top_count
 
 __all__ = ["MEDIA_PROTOCOLS", "PROTOCOLS", "CrawlKind", "Status", "Summary", "build_summary"]
@@ -536,9 +544,7 @@ def build_summary(
     records = trail.of(set(chosen))
     crawls = [r for r in records if r["record"] == "crawl"]
     finished = {str(r["crawl"]): r for r in records if r["record"] == "totals"}
-    stats: Counter[str] = Counter()
-    for finish in finished.values():
-        stats.update({k: v for k, v in (finish.get("stats") or {}).items() if isinstance(v, int)})
+    stats: Counter[str] = Counter(sum_stats(finished.values()))
     rechecks = {str(c["crawl"]) for c in crawls if c.get("spider") == RECHECK_SPIDER} | {
         str(r["crawl"]) for r in records if r["record"] == Record.RECHECK
     }
