@@ -10,18 +10,14 @@ into the status the interpreter would exit with (None 0, an int itself, a messag
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from commands import Run, installed, policyguard
 
-from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.core.engine import check
 from scrapy_policyguard.demo.web import LocalWeb, Reply
 
@@ -39,33 +35,6 @@ SITE = "https://a.example"
 LICENSE_URL = f"{SITE}/license.xml"  # the URL robots-license.txt names
 REDDIT = "https://www.reddit.com/r/python/comments/abc/a_post/"
 HOST = "127.0.0.1"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.out)
-
-
-def policyguard(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``policyguard ARGV``: the exit status a shell would see, stdout and stderr."""
-    try:
-        code = main([str(arg) for arg in argv])
-    except SystemExit as exc:
-        if exc.code is None:
-            code = 0
-        elif isinstance(exc.code, int):
-            code = exc.code
-        else:  # what the interpreter does with SystemExit("message")
-            print(exc.code, file=sys.stderr)
-            code = 1
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
 
 
 def check_cli(url: str, *options: object, capsys: pytest.CaptureFixture[str]) -> Run:
@@ -468,15 +437,7 @@ def test_bad_syntax_exits_2(capsys, options, message):
 
 def run_command(*argv: object) -> Run:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy", "all_proxy")}
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("policyguard")), *map(str, argv)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
+    return installed(*argv, env=env)
 
 
 @pytest.fixture

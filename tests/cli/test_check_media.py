@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from commands import policyguard
 from mediafiles import VOCAB, image_with_xmp, plain_image, signer, xmp_packet
-from test_check_cli import policyguard
 
 pytest.importorskip("c2pa")
 

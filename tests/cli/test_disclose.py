@@ -6,25 +6,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import Run, installed
 from crawling import PageStructure
 
 from scrapy_policyguard.cli.demo import find_project
 
-POLICYGUARD = Path(sys.executable).parent / "policyguard"
 XMP = "IPTC Data Mining in the XMP metadata of an image or video (plus:DataMining)"
 C2PA = "Content Credentials: the CAWG training-and-data-mining assertion of a media file's C2PA manifest"
 
 
-def disclose(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def disclose(cwd: Path, *args: str) -> Run:
     env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
-    return subprocess.run(
-        [str(POLICYGUARD), "disclose", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    return installed("disclose", *args, cwd=cwd, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +32,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_json_describes_the_project_as_its_crawls_run(project: Path) -> None:
     done = disclose(project, "--format", "json")
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
+    assert done.code == 0, done.err
+    data = json.loads(done.out)
     [crawler] = data["crawlers"]
     assert crawler["token"] == "ExampleDataBot"
     assert crawler["user_agent"] == "ExampleDataBot/1.0 (+https://example.org/bot)"
@@ -94,22 +90,22 @@ def test_media_statements_are_listed_only_where_the_crawl_reads_them(
     settings = copy / "example_project" / "settings.py"
     settings.write_text(settings.read_text("utf-8") + f"\nPOLICYGUARD_MEDIA_READERS = {readers}\n", "utf-8")
     done = disclose(copy, "--format", "json")
-    assert done.returncode == 0, done.stderr
-    listed = {w["signal"] for ways in json.loads(done.stdout)["opt_out"].values() for w in ways}
+    assert done.code == 0, done.err
+    listed = {w["signal"] for ways in json.loads(done.out)["opt_out"].values() for w in ways}
     assert listed & {XMP, C2PA} == signals
 
 
 def test_markdown_and_html_render_the_same_page(project: Path, tmp_path: Path) -> None:
     markdown = disclose(project)
-    assert markdown.returncode == 0, markdown.stderr
-    text = markdown.stdout
+    assert markdown.code == 0, markdown.err
+    text = markdown.out
     assert text.startswith("# ExampleDataBot: how this crawler works and how to opt out")
     assert "Fetched again every 24 hours" in text and "crawler@example.org" in text
     assert "`reddit` (Reddit), reviewed" in text and "### `ai-input`" in text
     assert f"- {XMP}:" in text
     page = tmp_path / "crawler.html"
     done = disclose(project, "--format", "html", "--spider", "search_demo", "-o", str(page))
-    assert done.returncode == 0 and done.stdout == "", done.stderr
+    assert done.code == 0 and done.out == "", done.err
     html = page.read_text("utf-8")
     structure = PageStructure(html)
     assert structure.external == [] and structure.tags["script"] == 0
@@ -118,11 +114,11 @@ def test_markdown_and_html_render_the_same_page(project: Path, tmp_path: Path) -
 
 def test_outside_a_project_or_with_a_bad_setting_it_says_why(project: Path, tmp_path: Path) -> None:
     done = disclose(tmp_path)
-    assert done.returncode == 2 and "not inside a Scrapy project" in done.stderr
-    assert disclose(project, "--spider", "nope").stderr.strip().endswith("no spider 'nope' in this project")
+    assert done.code == 2 and "not inside a Scrapy project" in done.err
+    assert disclose(project, "--spider", "nope").err.strip().endswith("no spider 'nope' in this project")
     broken = tmp_path / "broken"
     shutil.copytree(project, broken)
     settings = broken / "example_project" / "settings.py"
     settings.write_text(settings.read_text("utf-8") + "\nPOLICYGUARD_PAYWALL = 'sometimes'\n", "utf-8")
     done = disclose(broken)
-    assert done.returncode == 2 and "POLICYGUARD_PAYWALL='sometimes'" in done.stderr
+    assert done.code == 2 and "POLICYGUARD_PAYWALL='sometimes'" in done.err

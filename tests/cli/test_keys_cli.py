@@ -4,12 +4,10 @@ installed command."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import installed
 
 from scrapy_policyguard.cli.keys import DIRECTORY_FILE, KEY_FILE
 from scrapy_policyguard.cli.main import main
@@ -60,19 +58,8 @@ def test_show_prints_the_thumbprint_and_directory(
 
 
 def test_the_installed_command(tmp_path: Path) -> None:
-    command = Path(sys.executable).with_name("policyguard")
-    run = subprocess.run(
-        [str(command), "keys", "new", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ},
-    )
-    assert run.returncode == 0, run.stderr
-    shown = subprocess.run(
-        [str(command), "keys", "show", str(tmp_path / KEY_FILE), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(shown.stdout) == json.loads((tmp_path / DIRECTORY_FILE).read_text("utf-8"))
+    run = installed("keys", "new", tmp_path)
+    assert run.code == 0, run.err
+    shown = installed("keys", "show", tmp_path / KEY_FILE, "--json")
+    assert shown.code == 0, shown.err
+    assert shown.json == json.loads((tmp_path / DIRECTORY_FILE).read_text("utf-8"))

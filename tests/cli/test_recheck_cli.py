@@ -9,43 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from archiving import write_jsonl, write_warc
+from commands import Run, installed, policyguard
 
 from scrapy_policyguard.cli.main import main
 from scrapy_policyguard.demo.web import LocalWeb, Reply
 
 TOKEN = "ExampleBot"
 URLS = ["http://a.test/open", "http://a.test/private/x", "http://b.test/page"]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-def policyguard(*argv: object, env: dict[str, str] | None = None) -> Run:
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("policyguard")), *map(str, argv)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
@@ -71,7 +45,7 @@ def test_recheck_splits_the_inputs_writes_an_audit_trail_and_prints_what_it_did(
     sites: LocalWeb, inputs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    run = policyguard(
+    run = installed(
         "recheck",
         *inputs,
         "--out",
@@ -125,9 +99,7 @@ def test_a_projects_settings_module_gives_the_token_and_its_settings(
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     out = tmp_path / "out"
-    run = policyguard(
-        "recheck", inputs[0], "--out", out, "--settings", "myproject_settings", "--json", env=env
-    )
+    run = installed("recheck", inputs[0], "--out", out, "--settings", "myproject_settings", "--json", env=env)
     assert run.code == 0, run.err
     assert run.json["user_agent"] == TOKEN
     assert run.json["inputs"] == [
@@ -152,9 +124,7 @@ def test_a_projects_settings_module_gives_the_token_and_its_settings(
 
 
 def in_process(capsys: pytest.CaptureFixture[str], *argv: object) -> Run:
-    code = main(["recheck", *map(str, argv)])
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
+    return policyguard(["recheck", *argv], capsys)
 
 
 @pytest.mark.parametrize(
