@@ -35,13 +35,12 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from measure import WebProcess
+from measure import WebProcess, run_fresh
 
 HERE = Path(__file__).resolve().parent
 
@@ -211,14 +210,9 @@ def worker(mode: str, proxy: str, origins: int, pages: int, max_origins: int | N
 def run_worker(
     mode: str, proxy: str, origins: int, pages: int, max_origins: int | None = None
 ) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", mode, "--proxy", proxy]
-    command += ["--origins", str(origins), "--pages", str(pages)]
-    if max_origins is not None:
-        command += ["--max-origins", str(max_origins)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} crawl failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    bound = ("--max-origins", max_origins) if max_origins is not None else ()
+    argv = ("--worker", mode, "--proxy", proxy, "--origins", origins, "--pages", pages, *bound)
+    return run_fresh(__file__, f"{mode} crawl", *argv)
 
 
 def compare(args: argparse.Namespace) -> dict[str, Any]:

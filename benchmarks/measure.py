@@ -4,14 +4,17 @@ count as the crawl's CPU time)."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import platform
 import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WebProcess", "cpu_seconds", "machine"]
+__all__ = ["WebProcess", "cpu_seconds", "machine", "run_fresh"]
 
 
 def cpu_seconds() -> float:
@@ -31,6 +34,19 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {"cpu": cpu, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def run_fresh(script: str, what: str, *argv: object) -> dict[str, Any]:
+    """``script ARGV`` in a fresh Python process (a crawl's reactor, memory and CPU time of its
+    own); its figures, the JSON object its last line of output holds. ``what`` names it in an
+    error."""
+    done = subprocess.run(
+        [sys.executable, script, *map(str, argv)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _serve(build: Callable[..., None], args: tuple[Any, ...], conn: Any) -> None:

@@ -25,13 +25,12 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from measure import WebProcess, cpu_seconds
+from measure import WebProcess, cpu_seconds, run_fresh
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the media fixtures the tests make
@@ -187,22 +186,8 @@ def worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
 
 
 def run_worker(mode: str, proxy: str, pages: int, store: str) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        mode,
-        "--proxy",
-        proxy,
-        "--pages",
-        str(pages),
-        "--store",
-        store,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} crawl failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    argv = ("--worker", mode, "--proxy", proxy, "--pages", pages, "--store", store)
+    return run_fresh(__file__, f"{mode} crawl", *argv)
 
 
 def crawl_rounds(pages: int, images: int, plain: int, rounds: int, store_root: Path) -> dict[str, Any]:

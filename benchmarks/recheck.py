@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from measure import WebProcess
+from measure import WebProcess, run_fresh
 
 TOKEN = "BenchBot"
 #: Part of the generated file's name: a change to generate() must change it.
@@ -198,12 +197,8 @@ def worker(mode: str, proxy: str, source: Path, out: Path) -> dict[str, Any]:
 
 
 def run_worker(mode: str, proxy: str, source: Path, out: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", mode, "--proxy", proxy, "--source", str(source)]
-    command += ["--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    argv = ("--worker", mode, "--proxy", proxy, "--source", source, "--out", out)
+    return run_fresh(__file__, f"{mode} run", *argv)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
