@@ -239,7 +239,8 @@ class RequestSigner:
         self.nonce = nonce
         self._signer = HTTPMessageSigner(
             signature_algorithm=algorithms.ED25519,
-            key_resolver=MappingKeyResolver(public_keys={}, private_keys={key.thumbprint: key.private_key}),
+            # prepare() builds the signature base without resolving a key; the key signs below.
+            key_resolver=MappingKeyResolver(public_keys={}, private_keys={}),
         )
 
     def headers(self, method: str, url: str, fields: Mapping[str, str] | None = None) -> dict[str, str]:
