@@ -166,6 +166,34 @@ def _opt_outs(
     return ways
 
 
+def _one_crawler(described: list[tuple[str, Any, Any]], configurations: list[Any]) -> None:
+    """The page describes one crawler: its spiders may differ in purpose, mode and unknown, which
+    it lists per spider, but not in what it states once (token, opt-outs, robots.txt handling,
+    contact, lists and packs). Spiders that do are refused: one page per crawler (--spider)."""
+    stated: dict[str, Any] = {}
+    for (name, _, guard), configuration in zip(described, configurations, strict=True):
+        says = {
+            "product token": guard.user_agent.token,
+            "POLICYGUARD_PAYWALL": guard.paywall,
+            "POLICYGUARD_MEDIA_READERS": sorted(guard.media_readers),
+            "POLICYGUARD_ROBOTS_TTL": guard.robots_ttl,
+            "POLICYGUARD_UNREACHABLE_RETRY": guard.unreachable_retry,
+            "POLICYGUARD_ROBOTS_MAX_BYTES": guard.robots_max_bytes,
+            "POLICYGUARD_CONTACT": guard.contact,
+            "POLICYGUARD_BLOCKLISTS": [f.sha256 for f in configuration.blocklist.files],
+            "rule packs": [p.sha256 for p in configuration.packs],
+        }
+        if not stated:
+            stated = {"spider": name, **says}
+            continue
+        for field, value in says.items():
+            if value != stated[field]:
+                raise PolicyGuardConfigError(
+                    f"spiders {stated['spider']!r} and {name!r} differ in {field}, so they are not one "
+                    "crawler to describe: write one page per crawler with --spider NAME"
+                )
+
+
 def build_disclosure(settings: Any, spiders: list[tuple[str, Any]]) -> dict[str, Any]:
     """The information page as data. ``settings`` are the project's; ``spiders`` are (name, spider
     class) pairs, each applying its own ``custom_settings``; none: the project's settings alone."""
@@ -178,6 +206,7 @@ def build_disclosure(settings: Any, spiders: list[tuple[str, Any]]) -> dict[str,
         configuration = load_configuration(own, spidercls)  # every spider's settings checked
         described.append((name, own, configuration.settings))
         configurations.append(configuration)
+    _one_crawler(described, configurations)
     first = described[0][2]
     packs, blocklist = configurations[0].packs, configurations[0].blocklist
     crawlers: dict[str, dict[str, Any]] = {}

@@ -122,3 +122,22 @@ def test_outside_a_project_or_with_a_bad_setting_it_says_why(project: Path, tmp_
     settings.write_text(settings.read_text("utf-8") + "\nPOLICYGUARD_PAYWALL = 'sometimes'\n", "utf-8")
     done = disclose(broken)
     assert done.code == 2 and "POLICYGUARD_PAYWALL='sometimes'" in done.err
+
+
+def test_spiders_that_are_different_crawlers_get_one_page_each(project: Path, tmp_path: Path) -> None:
+    # A spider announcing another product token is another crawler: the page cannot state one
+    # token, and its opt-out lines, for both.
+    other = tmp_path / "two_crawlers"
+    shutil.copytree(project, other)
+    spider = other / "example_project" / "spiders" / "other_bot.py"
+    spider.write_text(
+        "import scrapy\n\n\nclass OtherBot(scrapy.Spider):\n"
+        '    name = "other_bot"\n'
+        '    custom_settings = {"USER_AGENT": "OtherBot/1.0", "POLICYGUARD_USER_AGENT": "OtherBot"}\n',
+        "utf-8",
+    )
+    done = disclose(other)
+    assert done.code == 2 and "differ in product token" in done.err and "--spider NAME" in done.err
+    alone = disclose(other, "--spider", "other_bot", "--format", "json")
+    assert alone.code == 0, alone.err
+    assert [c["token"] for c in alone.json["crawlers"]] == ["OtherBot"]
