@@ -167,7 +167,18 @@ def _is_media(path: Path) -> bool:
 
 def _check_files(args: argparse.Namespace) -> int:
     """Decide local media files by what they embed: one decision each, JSON Lines with --json."""
-    url_only = (["--fetch"] if args.fetch else []) + _documents_given(args)
+    # Options about a site (its token, packs, lists, paywall markup, fetching) say nothing about a
+    # file's own statements: refused rather than silently ignored.
+    site_options = {
+        "--fetch": args.fetch,
+        "--user-agent": args.user_agent,
+        "--rules": args.rules,
+        "--paywall": args.paywall != "deny",
+        "--blocklist": args.blocklist,
+        "--timeout": args.timeout is not None,
+        "--settings": args.settings,
+    }
+    url_only = [flag for flag, given in site_options.items() if given] + _documents_given(args)
     if url_only:
         raise UsageError(f"{', '.join(url_only)} describe a URL; local files are read for what they embed")
     agreements = _pairs(args.agreement, "--agreement")

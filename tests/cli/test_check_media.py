@@ -59,6 +59,8 @@ def test_an_agreement_lifts_a_constraint(tmp_path: Path, capsys) -> None:  # typ
 def test_url_options_and_missing_files_are_usage_errors(dataset: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     run = policyguard(["check", dataset, "--robots", dataset / "notes.txt"], capsys)
     assert run.code == 2 and "--robots describe a URL" in run.err
+    run = policyguard(["check", dataset, "--blocklist", dataset / "notes.txt", "--user-agent", "Bot"], capsys)
+    assert run.code == 2 and "--user-agent, --blocklist describe a URL" in run.err
     run = policyguard(["check", dataset / "missing.jpg"], capsys)
     assert run.code == 2 and "no such file or folder" in run.err
     run = policyguard(["check", "https://a.example/", dataset], capsys)
